@@ -1,0 +1,77 @@
+"""`autotrader …`: the command-line entry point.
+
+Each command group lives in its own module exposing ``register(subparsers, parent)``; the
+handler it sets as ``func`` takes the parsed arguments and returns the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+DEFAULT_CONFIG = Path("/etc/autotrader/autotrader.yaml")
+
+# Command modules, in the order their commands appear in --help.
+COMMAND_MODULES = (
+    "autotrader.cli.run_cmd",
+    "autotrader.cli.config_cmd",
+    "autotrader.cli.db_cmd",
+    "autotrader.cli.status_cmd",
+    "autotrader.cli.signal_cmd",
+)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, naming the command."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``autotrader <cmd>: error: …`` and exit 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def config_path(args: argparse.Namespace) -> Path:
+    """The config file: --config, else $AUTOTRADER_CONFIG, else /etc/autotrader/autotrader.yaml."""
+    given = getattr(args, "config", None) or os.environ.get("AUTOTRADER_CONFIG")
+    return Path(given) if given else DEFAULT_CONFIG
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser with every registered command."""
+    # --config is accepted before or after the command name.
+    parent = OneLineParser(add_help=False)
+    parent.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="config file (default $AUTOTRADER_CONFIG or /etc/autotrader/autotrader.yaml)",
+    )
+    parser = OneLineParser(prog="autotrader", parents=[parent], description=__doc__)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    sub.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub, parent)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `autotrader trades | head` must not end in a traceback.
+        sys.stderr.close()
+        return 0
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

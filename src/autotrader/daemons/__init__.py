@@ -1,0 +1,1 @@
+"""autotrader.daemons."""

@@ -1,0 +1,1 @@
+"""The pure trading model: no I/O, no ORM, no HTTP. One module per trading noun."""

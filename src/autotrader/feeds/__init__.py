@@ -1,0 +1,1 @@
+"""BTC price feeds behind one PriceFeed protocol: coinbase, binance, polymarket_rtds, replay."""

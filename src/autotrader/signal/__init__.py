@@ -1,0 +1,1 @@
+"""The BTC signal engine: incremental feature engine and models (seed, ...)."""
