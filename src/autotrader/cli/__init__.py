@@ -54,7 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     sub.required = True
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub, parent)
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            # Only the command module itself may be absent (a partial checkout); a missing
+            # dependency inside it is a real error.
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub, parent)
     return parser
 
 

@@ -1,0 +1,89 @@
+"""`autotrader db upgrade|current`: the database schema.
+
+Daemons upgrade the schema themselves at start; ``db upgrade`` does it by hand (packaging's
+postinst, or before a first start). ``db current`` exits 0 when the database is at the head
+revision and 3 when it is behind or empty, so scripts can write
+``autotrader db current >/dev/null || autotrader db upgrade``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from autotrader.cli import config_path
+from autotrader.config import AppConfig, load_config
+from autotrader.errors import AutotraderError, ConfigError
+from autotrader.store import migrate
+from autotrader.store.db import sanitize_url
+
+EXIT_NOT_AT_HEAD = 3
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], parent: argparse.ArgumentParser
+) -> None:
+    """Add ``db`` and its actions."""
+    parser = sub.add_parser("db", parents=[parent], help="database schema (upgrade, current)")
+    actions = parser.add_subparsers(dest="db_action", metavar="ACTION", parser_class=type(parser))
+    actions.required = True
+    up = actions.add_parser(
+        "upgrade", parents=[parent], help="apply the migrations up to the newest revision"
+    )
+    up.set_defaults(func=run_upgrade)
+    cur = actions.add_parser(
+        "current", parents=[parent], help="show the revision (exit 3 if not at the newest)"
+    )
+    cur.set_defaults(func=run_current)
+
+
+def database_url(cfg: AppConfig) -> str:
+    """The configured database URL (config.py defaults it to the SQLite file in state_dir)."""
+    return cfg.database_url
+
+
+def load_or_report(args: argparse.Namespace) -> AppConfig | None:
+    """The configuration, or ``None`` after printing each problem on its own line."""
+    try:
+        return load_config(config_path(args))
+    except ConfigError as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        return None
+
+
+def run_upgrade(args: argparse.Namespace) -> int:
+    """``autotrader db upgrade``."""
+    cfg = load_or_report(args)
+    if cfg is None:
+        return 1
+    url = database_url(cfg)
+    try:
+        migrate.upgrade(url)
+        revision = migrate.current_revision(url)
+    except AutotraderError as err:
+        print(f"autotrader db upgrade: {err}", file=sys.stderr)
+        return 1
+    print(f"database {sanitize_url(url)} at revision {revision}")
+    return 0
+
+
+def run_current(args: argparse.Namespace) -> int:
+    """``autotrader db current``."""
+    cfg = load_or_report(args)
+    if cfg is None:
+        return 1
+    url = database_url(cfg)
+    try:
+        revision = migrate.current_revision(url)
+    except AutotraderError as err:
+        print(f"autotrader db current: {err}", file=sys.stderr)
+        return 1
+    head = migrate.head_revision()
+    where = sanitize_url(url)
+    if revision == head:
+        print(f"database {where} at revision {revision} (head)")
+        return 0
+    shown = revision or "none (empty)"
+    print(f"database {where} at revision {shown}; head is {head}: run `autotrader db upgrade`")
+    return EXIT_NOT_AT_HEAD

@@ -1,0 +1,56 @@
+"""Process-level pieces of a daemon: exit codes, running its event loop, the emergency exit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Coroutine
+from typing import Any
+
+log = logging.getLogger("autotrader.runtime")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+# A second SIGTERM/SIGINT cut the graceful shutdown short: 128 + SIGTERM, what a shell reports
+# for a killed process, so the aborted shutdown stays visible as a failure in systemctl status.
+EXIT_ABORTED = 128 + signal.SIGTERM
+
+_LEFTOVER_GRACE_SECS = 2.0
+
+
+def run_to_completion(main: Coroutine[Any, Any, int]) -> int:
+    """``asyncio.run`` without its unbounded wait for tasks that ignore cancellation."""
+    loop = asyncio.new_event_loop()
+    try:
+        code = loop.run_until_complete(main)
+        leftovers = asyncio.all_tasks(loop)
+        for task in leftovers:
+            task.cancel()
+        if leftovers:
+            loop.run_until_complete(asyncio.wait(leftovers, timeout=_LEFTOVER_GRACE_SECS))
+        stubborn = [t for t in leftovers if not t.done()]
+        if stubborn:
+            log.warning("%d task(s) ignored cancellation at exit", len(stubborn))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        return code
+    finally:
+        loop.close()
+
+
+def arm_immediate_exit(loop: asyncio.AbstractEventLoop) -> None:
+    """From now on SIGTERM/SIGINT end the process at once, even if the shutdown is stuck.
+
+    A loop callback could not guarantee that (it never runs while the loop is blocked), so
+    this is a plain signal handler: it writes one line and leaves with ``EXIT_ABORTED``.
+    """
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.remove_signal_handler(sig)
+        signal.signal(sig, _exit_at_once)
+
+
+def _exit_at_once(signum: int, _frame: object) -> None:
+    name = signal.Signals(signum).name
+    os.write(2, f"<4>autotrader.runtime: second {name}: exiting without finishing\n".encode())
+    os._exit(EXIT_ABORTED)

@@ -1,0 +1,83 @@
+"""What a daemon prepares before its service exists: the database (migrated) and the clock."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from autotrader.clock import Clock, LiveClock, ScaledClock
+from autotrader.config import AppConfig
+from autotrader.errors import AutotraderError
+from autotrader.store.db import create_db_engine
+from autotrader.store.migrate import upgrade
+
+log = logging.getLogger("autotrader.runtime")
+
+CLOCK_FILE = "clock.json"
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password masked, fit for a log line."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL: say nothing that might be a secret
+        return "<unparsable database_url>"
+
+
+def open_database(config: AppConfig) -> sa.Engine | None:
+    """Create ``state_dir``, apply the migrations, create the engine; None (logged) on failure.
+
+    Several daemons may start at once: ``upgrade`` is safe when they race.
+    """
+    url = config.database_url
+    try:
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        log.error("not starting: cannot create the state folder %s: %s", config.state_dir, exc)
+        return None
+    try:
+        upgrade(url)
+        return create_db_engine(url)
+    except AutotraderError as exc:  # the store's own one-line errors, password hidden
+        log.error("not starting: %s", exc)
+        return None
+    except Exception as exc:
+        # Unreachable server, locked or read-only file, failed migration: one line, exit 1,
+        # and systemd tries again after RestartSec.
+        log.error(
+            "not starting: cannot prepare the database %s: %s: %s",
+            safe_url(url),
+            type(exc).__name__,
+            " ".join(str(exc).split()),
+        )
+        return None
+
+
+def build_clock(config: AppConfig) -> Clock:
+    """Wall time, or the simulated time every process of this installation shares.
+
+    Without ``clock.start`` a simulated clock starts at "now"; a process starting later joins
+    the timeline already recorded in ``<state_dir>/clock.json`` (same speed) rather than
+    starting a new one.
+    """
+    speed = float(config.clock.speed)
+    start_at = config.clock.start
+    if speed == 1.0 and start_at is None:
+        return LiveClock()
+    anchor_file = config.state_dir / CLOCK_FILE
+    start = start_at.timestamp() if start_at is not None else _recorded_start(anchor_file, speed)
+    return ScaledClock.shared(anchor_file, start, speed)
+
+
+def _recorded_start(anchor_file: Path, speed: float) -> float:
+    try:
+        data = json.loads(anchor_file.read_text())
+        if data.get("speed") == speed:
+            return float(data["start"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return time.time()

@@ -1,0 +1,93 @@
+"""HTTP helpers shared by the REST feeds: one GET, and a poll loop with backoff."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import httpx
+
+from autotrader.errors import DataError, TemporaryError
+from autotrader.feeds.backoff import Backoff
+from autotrader.feeds.base import BaseFeed, Tick
+from autotrader.feeds.wire import decode_json, one_line
+
+USER_AGENT = "autotrader-feeds/0.1"
+# Statuses after which the source may tell us how long to back off.
+_THROTTLED = {418, 429, 503}
+
+
+def new_client(base_url: str, timeout_secs: float) -> httpx.AsyncClient:
+    """An HTTP client for one source: its base URL, a total timeout, our User-Agent."""
+    return httpx.AsyncClient(
+        base_url=base_url,
+        timeout=timeout_secs,
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+    )
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        secs = float(value)
+    except ValueError:
+        return None
+    return secs if 0 < secs < 3600 else None
+
+
+async def get_json(
+    client: httpx.AsyncClient, path: str, params: Mapping[str, str | int] | None = None
+) -> Any:
+    """GET ``path`` and decode its JSON body.
+
+    Transport failures and non-2xx statuses raise ``TemporaryError`` (with the source's
+    Retry-After hint when throttled); a body that is not JSON raises ``DataError``.
+    """
+    # httpx keeps base_url with a trailing slash and appends the request path to it.
+    where = f"GET {client.base_url}{path.lstrip('/')}"
+    try:
+        response = await client.get(path, params=params)
+    except httpx.HTTPError as exc:
+        detail = one_line(str(exc) or type(exc).__name__, 160)
+        raise TemporaryError(f"{where}: {detail}") from None
+    if response.status_code // 100 != 2:
+        body = one_line(response.text, 120)
+        retry = _retry_after(response) if response.status_code in _THROTTLED else None
+        raise TemporaryError(
+            f"{where}: HTTP {response.status_code} {body}".rstrip(), retry_after_secs=retry
+        )
+    return decode_json(response.content, where)
+
+
+async def poll_loop(
+    feed: BaseFeed,
+    fetch: Callable[[], Awaitable[Tick]],
+    *,
+    interval_secs: float,
+    backoff: Backoff,
+    where: str,
+    active: Callable[[], bool] = lambda: True,
+) -> None:
+    """Call ``fetch`` every ``interval_secs`` (real time) while ``active()``, publishing ticks.
+
+    A failure is logged as one line and retried after a backoff delay (at least the delay
+    the source asked for), so a down or throttling source is never hammered.
+    """
+    while True:
+        if not active():
+            await asyncio.sleep(interval_secs)
+            continue
+        try:
+            tick = await fetch()
+        except TemporaryError as exc:
+            feed.fail("request failed", exc)
+            await asyncio.sleep(max(backoff.next_delay(), exc.retry_after_secs or 0.0))
+            continue
+        except DataError as exc:
+            feed.reject(where, exc)
+            await asyncio.sleep(backoff.next_delay())
+            continue
+        backoff.reset()
+        feed.publish(tick)
+        await asyncio.sleep(interval_secs)

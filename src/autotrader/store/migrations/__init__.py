@@ -1,0 +1,1 @@
+"""Alembic migrations of the autotrader database (applied by ``autotrader.store.migrate``)."""

@@ -1,0 +1,1 @@
+"""Migration scripts: ``NNNN_<what>.py`` with ``revision = "NNNN"``, one per schema change."""

@@ -1,0 +1,53 @@
+"""The command-line entry point: every command is registered and errors are one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from autotrader.cli import COMMAND_MODULES, build_parser, config_path, main
+
+
+def test_every_command_module_is_present() -> None:
+    # The registry tolerates a missing module only so a partial checkout still runs;
+    # a released tree must have them all.
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name)
+
+
+@pytest.mark.parametrize("command", ["run", "config", "db", "status", "signal"])
+def test_help_lists_command(command: str) -> None:
+    assert command in build_parser().format_help()
+
+
+def test_config_path_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    parser = build_parser()
+    monkeypatch.delenv("AUTOTRADER_CONFIG", raising=False)
+    assert str(config_path(parser.parse_args(["status"]))) == "/etc/autotrader/autotrader.yaml"
+    monkeypatch.setenv("AUTOTRADER_CONFIG", "/tmp/env.yaml")
+    assert str(config_path(parser.parse_args(["status"]))) == "/tmp/env.yaml"
+    assert str(config_path(parser.parse_args(["--config", "/a.yaml", "status"]))) == "/a.yaml"
+    assert str(config_path(parser.parse_args(["status", "--config", "/b.yaml"]))) == "/b.yaml"
+
+
+def test_bad_arguments_give_one_line() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "autotrader", "no-such-command"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "no-such-command" in lines[0]
+
+
+def test_main_returns_exit_code_of_command() -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
