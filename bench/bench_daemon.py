@@ -17,6 +17,7 @@ import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 REPO = Path(__file__).resolve().parent.parent
 DURATION_SECS = float(os.environ.get("BENCH_DAEMON_SECS", "60"))
@@ -29,10 +30,10 @@ def _prices() -> list[float]:
 
 
 class _Ticker(BaseHTTPRequestHandler):
-    prices: list[float] = []
+    prices: ClassVar[list[float]] = []
     hits = 0
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
+    def do_GET(self) -> None:
         cls = type(self)
         price = cls.prices[cls.hits % len(cls.prices)]
         cls.hits += 1
@@ -89,8 +90,10 @@ def main() -> None:
             deadline = time.monotonic() + 30
             while not (Path(tmp) / "state" / "signal.json").exists():
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    sys.exit("bench: the signal daemon did not start; log:\n"
-                             + (Path(tmp) / "signal.log").read_text())
+                    sys.exit(
+                        "bench: the signal daemon did not start; log:\n"
+                        + (Path(tmp) / "signal.log").read_text()
+                    )
                 time.sleep(0.1)
             cpu0, _, _ = _proc_stats(proc.pid)
             t0 = time.monotonic()

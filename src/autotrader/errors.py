@@ -61,7 +61,9 @@ class ConfigError(AutotraderError):
 
     def __init__(self, problems: Sequence[ConfigProblem] | str) -> None:
         if isinstance(problems, str):
-            problems = [ConfigProblem(file="<config>", line=None, column=None, path="", message=problems)]
+            problems = [
+                ConfigProblem(file="<config>", line=None, column=None, path="", message=problems)
+            ]
         self.problems: tuple[ConfigProblem, ...] = tuple(problems)
         super().__init__("; ".join(str(p) for p in self.problems))
 

@@ -42,12 +42,14 @@ class Routes:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.table: dict[str, tuple[int, bytes]] = {}
+        self.table: dict[str, tuple[int, bytes, dict[str, str]]] = {}
         self.requests: list[tuple[str, dict[str, list[str]], str]] = []
 
-    def set(self, path: str, body: bytes, status: int = 200) -> None:
+    def set(
+        self, path: str, body: bytes, status: int = 200, headers: dict[str, str] | None = None
+    ) -> None:
         with self.lock:
-            self.table[path] = (status, body)
+            self.table[path] = (status, body, headers or {})
 
     def hits(self, path: str) -> int:
         with self.lock:
@@ -65,8 +67,12 @@ def http_server(routes: Routes) -> Iterator[str]:
                 routes.requests.append(
                     (url.path, parse_qs(url.query), self.headers.get("User-Agent", ""))
                 )
-                status, body = routes.table.get(url.path, (404, b'{"message":"NotFound"}'))
+                status, body, headers = routes.table.get(
+                    url.path, (404, b'{"message":"NotFound"}', {})
+                )
             self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -247,13 +253,20 @@ def test_coinbase_recent_candles_drop_the_open_minute() -> None:
 def test_recent_candles_errors() -> None:
     routes = Routes()
     routes.set("/products/BTC-USD/candles", b"[[1781887140, 1, 2", 200)
-    routes.set("/api/v3/klines", b'{"code":-1003,"msg":"Too many requests"}', 429)
+    routes.set(
+        "/api/v3/klines", b'{"code":-1003,"msg":"Too many requests"}', 429, {"Retry-After": "7"}
+    )
 
     async def scenario(url: str) -> None:
-        with pytest.raises(DataError, match="not valid JSON"):
+        where = r"GET http://127\.0\.0\.1:\d+/products/BTC-USD/candles: "
+        with pytest.raises(DataError, match=where + "response body: not valid JSON"):
             await coinbase(FakeClock(), url).recent_candles(5)
-        with pytest.raises(TemporaryError, match="HTTP 429"):
+        routes.set("/products/BTC-USD/candles", b"[[1781887140, 1, 2, 3, -4, 5]]")
+        with pytest.raises(DataError, match=where + r"coinbase candles\[0\] close"):
+            await coinbase(FakeClock(), url).recent_candles(5)
+        with pytest.raises(TemporaryError, match="HTTP 429") as info:
             await binance_rest(FakeClock(), url).recent_candles(5)
+        assert info.value.retry_after_secs == 7.0  # the source's hint reaches the caller
 
     with http_server(routes) as url:
         asyncio.run(scenario(url))
@@ -319,9 +332,10 @@ def test_failover_to_the_next_source_and_back(caplog: pytest.LogCaptureFixture) 
         try:
             await wait_until(lambda: source() == "coinbase", "coinbase first")
             routes.set(CB_TICKER_PATH, b"oops", 503)  # coinbase goes down ...
-            clock.advance(20)  # ... and its last quote goes stale
+            await wait_until(lambda: bool(errors(caplog, "HTTP 503")), "the 503 to be logged")
+            assert source() == "coinbase"  # ... its last quote is still fresh ...
+            clock.advance(20)  # ... until it is not
             await wait_until(lambda: source() == "binance", "failover to binance")
-            assert errors(caplog, "HTTP 503")
             status = dict((n, (age, state)) for n, age, state in chain.status())
             assert status["coinbase"][1].startswith("error:")
             assert status["coinbase"][0] is not None and status["coinbase"][0] > 15

@@ -218,6 +218,12 @@ def test_signal_absent_or_unreadable(tmp_path: Path) -> None:
         ("{not json", "not JSON"),
         ('{"direction": "UP"}', "no 'timestamp' field"),
         ('{"timestamp": "x", "direction": "SIDEWAYS", "confidence": 1}', "direction: unknown"),
+        ('{"timestamp": "x", "direction": "UP", "confidence": 1}', "timestamp: not an ISO"),
+        ('{"timestamp": 17, "direction": "UP", "confidence": 1}', "timestamp: not an ISO"),
+        (
+            '{"timestamp": "2026-01-01T00:00:00Z", "direction": "UP", "confidence": 1, "basis": 5}',
+            "basis: expected an object",
+        ),
     ):
         (tmp_path / "state" / "signal.json").write_text(garbage)
         proc = autotrader("signal", "--config", cfg)

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from autotrader.cli import config_path
 
-# daemon name -> "module:factory"; None for the daemons later issues build.
-DAEMONS: dict[str, str | None] = {
-    "signal": "autotrader.daemons.signal:SignalService",
+if TYPE_CHECKING:
+    from autotrader.daemons.service import ServiceFactory
+
+
+def _signal() -> ServiceFactory:
+    # Imported on demand so `autotrader run signal` loads no other daemon's code (and mypy
+    # checks here that SignalService satisfies the Service protocol).
+    from autotrader.daemons.signal import SignalService
+
+    return SignalService
+
+
+# daemon name -> loader of its service factory; None for the daemons later issues build.
+DAEMONS: dict[str, Callable[[], ServiceFactory] | None] = {
+    "signal": _signal,
     "executor": None,
     "scheduler": None,
 }
@@ -32,16 +45,13 @@ def register(
 
 def handle(args: argparse.Namespace) -> int:
     """Run the chosen daemon; returns its exit code."""
-    target = DAEMONS[args.daemon]
-    if target is None:
+    loader = DAEMONS[args.daemon]
+    if loader is None:
         print(
             f"autotrader run {args.daemon}: error: the {args.daemon} daemon is not built yet",
             file=sys.stderr,
         )
         return 1
-    # Imported here so `autotrader run signal` does not load the other daemons' code.
     from autotrader.daemons.runtime import run_service
 
-    module_name, _, attr = target.partition(":")
-    factory = getattr(importlib.import_module(module_name), attr)
-    return run_service(args.daemon, factory, config_path(args))
+    return run_service(args.daemon, loader(), config_path(args))

@@ -75,7 +75,13 @@ def register(
         "file's signal.seed section.",
     )
     replay.add_argument("data", type=Path, metavar="DATA.csv", help="candles (open_time_ms,…)")
-    replay.add_argument("--out", type=Path, required=True, metavar="SIGNALS.csv")
+    replay.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="SIGNALS.csv",
+        help="where to write the signals (replaced only once complete)",
+    )
     replay.add_argument(
         "--sample-secs",
         type=float,
@@ -135,8 +141,13 @@ def _read_signal(path: Path) -> dict[str, Any]:
         raise ValueError(f"direction: unknown value {doc['direction']!r}")
     if isinstance(doc["confidence"], bool) or not isinstance(doc["confidence"], int | float):
         raise ValueError(f"confidence: expected a number, got {doc['confidence']!r}")
+    for key in ("basis", "window"):
+        if not isinstance(doc.get(key) or {}, dict):
+            raise ValueError(f"{key}: expected an object, got {doc[key]!r}")
     try:
-        datetime.fromisoformat(str(doc["timestamp"]))
+        if not isinstance(doc["timestamp"], str):
+            raise ValueError
+        datetime.fromisoformat(doc["timestamp"])
     except ValueError:
         raise ValueError(f"timestamp: not an ISO time: {doc['timestamp']!r}") from None
     return doc

@@ -20,7 +20,7 @@ class Service(Protocol):
 
     @property
     def tick_secs(self) -> float:
-        """Real seconds between two ``on_tick`` calls (read again after every tick)."""
+        """Real seconds from the end of one ``on_tick`` to the next (read after every tick)."""
 
     async def startup(self) -> None:
         """Acquire resources; READY=1 is sent when this returns."""

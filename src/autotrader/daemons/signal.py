@@ -58,6 +58,7 @@ class SignalService:
         self._last: _Published | None = None
         self._stale_logged = False
         self._had_data = False
+        self._last_sample: tuple[float, float] | None = None
 
     # -- life cycle --------------------------------------------------------------------------
     @property
@@ -137,41 +138,55 @@ class SignalService:
         ts = datetime.fromtimestamp(grid_t, UTC)
         if quote is None:
             reason = NoTradeReason.STALE if self._had_data else NoTradeReason.NO_DATA
-            self._log_stale(now)
+            self._log_stale()
             return Signal(ts, Direction.NO_TRADE, 0.0, None, None, window, None, None, reason)
         self._had_data = True
         self._last_fresh_at = now
         if self._stale_logged:
             log.info("fresh price again from %s", quote.source)
             self._stale_logged = False
-        self._engine.update(int(round(grid_t * 1000)), quote.price)
+        self._sample(grid_t, quote)
         ev = self._engine.evaluation()
         age = max(0.0, now - quote.ts)
         if ev is None:
-            return Signal(
-                ts,
+            direction, confidence, basis, reason = (
                 Direction.NO_TRADE,
                 0.0,
-                quote.price,
                 None,
-                window,
-                quote.source,
-                age,
                 NoTradeReason.WARMING_UP,
             )
+        else:
+            direction, confidence, basis, reason = ev.direction, ev.confidence, ev.basis, ev.reason
         return Signal(
-            ts,
-            ev.direction,
-            ev.confidence,
-            quote.price,
-            ev.basis,
-            window,
-            quote.source,
-            age,
-            ev.reason,
+            ts, direction, confidence, quote.price, basis, window, quote.source, age, reason
         )
 
-    def _log_stale(self, now: float) -> None:
+    def _sample(self, grid_t: float, quote: PriceQuote) -> None:
+        self._catch_up(grid_t)
+        try:
+            self._engine.update(round(grid_t * 1000), quote.price)
+        except ValueError as exc:  # the feeds validate prices; this is the last line of defence
+            log.error("dropped an invalid price from %s: %s", quote.source, exc)
+            return
+        self._last_sample = (grid_t, quote.price)
+
+    def _catch_up(self, grid_t: float) -> None:
+        """Carry the last price over grid points a late tick missed while data stayed fresh.
+
+        A skipped sample looks like a gap to the engine, and a gap restarts its warm-up
+        (15 minutes at the defaults); a tick that is merely late must not cost that. Only gaps
+        shorter than ``stale_after_secs`` are filled: beyond that the data really was missing.
+        """
+        if self._last_sample is None:
+            return
+        interval = self._config.signal.interval_secs
+        last_t, last_price = self._last_sample
+        missed = round((grid_t - last_t) / interval) - 1
+        if missed > 0 and missed * interval <= self._config.feeds.btc.stale_after_secs:
+            for k in range(1, missed + 1):
+                self._engine.update(round((last_t + k * interval) * 1000), last_price)
+
+    def _log_stale(self) -> None:
         if not self._stale_logged:
             log.warning(
                 "no fresh BTC price within %gs: publishing NO_TRADE (stale) (%s)",
@@ -222,5 +237,6 @@ class SignalService:
         if new.signal != old.signal:
             log.info("signal model changed: the engine starts a new warm-up")
             self._engine = self._new_engine(new)
+            self._last_sample = None
             interval = new.signal.interval_secs
             self._next_sample = math.floor(self._clock.time() / interval) * interval

@@ -13,14 +13,14 @@ Raw frames and the combined-stream envelope ``{"stream": …, "data": …}`` are
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, NamedTuple
 
 from autotrader.clock import Clock
 from autotrader.errors import DataError
 from autotrader.feeds.backoff import Backoff
 from autotrader.feeds.base import BaseFeed, Candle, Tick, log
-from autotrader.feeds.rest import get_json, new_client, poll_loop
+from autotrader.feeds.rest import fetch_parsed, get_json, new_client, poll_loop
 from autotrader.feeds.wire import (
     decode_json,
     epoch_ms,
@@ -156,7 +156,7 @@ class BinanceFeed(BaseFeed):
         # REST only fills in while the socket delivers nothing.
         return [self._stream(), self._poll(lambda: not self._ws_live)]
 
-    async def _poll(self, active: Any) -> None:
+    async def _poll(self, active: Callable[[], bool]) -> None:
         path = "/api/v3/ticker/price"
         params = {"symbol": self.symbol}
         async with new_client(self.url, self.request_timeout_secs) as client:
@@ -213,13 +213,10 @@ class BinanceFeed(BaseFeed):
             "interval": "1m",
             "limit": min(minutes + 1, MAX_KLINES),
         }
-        async with new_client(self.url, self.request_timeout_secs) as client:
-            payload = await get_json(client, "/api/v3/klines", params)
+        klines = await fetch_parsed(
+            self.url, self.request_timeout_secs, "/api/v3/klines", params, parse_binance_klines
+        )
         now = self.clock.time()
         # close_time is the bar's last millisecond (open + 59.999 s).
-        done = [
-            Candle(k.open_time, k.close)
-            for k in parse_binance_klines(payload)
-            if k.close_time < now
-        ]
+        done = [Candle(k.open_time, k.close) for k in klines if k.close_time < now]
         return done[-minutes:]

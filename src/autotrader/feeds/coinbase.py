@@ -15,7 +15,7 @@ from autotrader.clock import Clock
 from autotrader.errors import DataError
 from autotrader.feeds.backoff import Backoff
 from autotrader.feeds.base import BaseFeed, Candle, Tick
-from autotrader.feeds.rest import get_json, new_client, poll_loop
+from autotrader.feeds.rest import fetch_parsed, get_json, new_client, poll_loop
 from autotrader.feeds.wire import (
     epoch_secs,
     expect_list,
@@ -145,8 +145,9 @@ class CoinbaseFeed(BaseFeed):
             "start": datetime.fromtimestamp(end - minutes * 60, UTC).isoformat(),
             "end": datetime.fromtimestamp(end, UTC).isoformat(),
         }
-        async with new_client(self.url, self.request_timeout_secs) as client:
-            payload = await get_json(client, f"/products/{self.product}/candles", params)
-        candles = parse_coinbase_candles(payload)
+        path = f"/products/{self.product}/candles"
+        candles = await fetch_parsed(
+            self.url, self.request_timeout_secs, path, params, parse_coinbase_candles
+        )
         # The bar still forming is not a finished minute; a backfill must not include it.
         return [c for c in candles if c.open_time + 60 <= now][-minutes:]

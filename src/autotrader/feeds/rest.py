@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -12,6 +12,8 @@ from autotrader.errors import DataError, TemporaryError
 from autotrader.feeds.backoff import Backoff
 from autotrader.feeds.base import BaseFeed, Tick
 from autotrader.feeds.wire import decode_json, one_line
+
+T = TypeVar("T")
 
 USER_AGENT = "autotrader-feeds/0.1"
 # Statuses after which the source may tell us how long to back off.
@@ -44,8 +46,7 @@ async def get_json(
     Transport failures and non-2xx statuses raise ``TemporaryError`` (with the source's
     Retry-After hint when throttled); a body that is not JSON raises ``DataError``.
     """
-    # httpx keeps base_url with a trailing slash and appends the request path to it.
-    where = f"GET {client.base_url}{path.lstrip('/')}"
+    where = f"GET {str(client.base_url).rstrip('/')}{path}"
     try:
         response = await client.get(path, params=params)
     except httpx.HTTPError as exc:
@@ -57,7 +58,23 @@ async def get_json(
         raise TemporaryError(
             f"{where}: HTTP {response.status_code} {body}".rstrip(), retry_after_secs=retry
         )
-    return decode_json(response.content, where)
+    # The caller knows where the body came from and says so when it reports a DataError.
+    return decode_json(response.content, "response body")
+
+
+async def fetch_parsed(
+    base_url: str,
+    timeout_secs: float,
+    path: str,
+    params: Mapping[str, str | int],
+    parse: Callable[[Any], T],
+) -> T:
+    """One GET with a fresh client, parsed; a ``DataError`` names the URL it came from."""
+    try:
+        async with new_client(base_url, timeout_secs) as client:
+            return parse(await get_json(client, path, params))
+    except DataError as exc:
+        raise DataError(f"GET {base_url.rstrip('/')}{path}: {exc}") from None
 
 
 async def poll_loop(

@@ -215,7 +215,7 @@ def _exact_div(num: Ints, den: Ints) -> F64:
 
 def _trend_codes(c: F64) -> npt.NDArray[np.int8]:
     codes = np.zeros(c.shape, dtype=np.int8)
-    codes[c > 0.1] = 1
+    codes[c >= 0.1] = 1
     codes[c >= 0.5] = 2
     codes[c <= -0.1] = -1
     codes[c <= -0.5] = -2
