@@ -112,7 +112,7 @@ def watch_signal(run: DemoRun, duration_secs: float, out: TextIO) -> None:
             run.changes += bool(marker)
             last_direction = sig.get("direction")
             print(_describe(sig) + marker, file=out, flush=True)
-        time.sleep(0.2)
+        time.sleep(0.05)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -90,7 +90,7 @@ def test_demo_config_validates_with_paths_inside_the_repository() -> None:
     assert cfg.status_page.output_dir == REPO / "var" / "demo" / "www"
     assert cfg.feeds.btc.sources == ("replay",)
     assert cfg.feeds.btc.replay.path == DEMO_DATA
-    assert cfg.clock.speed == 60
+    assert cfg.clock.speed == 300
     assert cfg.clock.start == datetime(2026, 2, 21, 14, 30, tzinfo=UTC)
     assert cfg.signal.interval_secs == 60
     assert (cfg.feeds.btc.stale_after_secs, cfg.feeds.btc.unhealthy_after_secs) == (180, 900)

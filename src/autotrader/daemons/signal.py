@@ -93,7 +93,7 @@ class SignalService:
         self._next_sample = grid_t + interval
         quote = self._chain.freshest()
         signal = self._evaluate(grid_t, now, quote)
-        await self._publish(signal, now)
+        await self._publish(signal, grid_t)
 
     def reload(self, config: AppConfig) -> None:
         """Take a new configuration; applied at the next tick (feeds restart only if changed)."""
@@ -149,16 +149,20 @@ class SignalService:
         ev = self._engine.evaluation()
         age = max(0.0, now - quote.ts)
         if ev is None:
-            direction, confidence, basis, reason = (
-                Direction.NO_TRADE,
-                0.0,
-                None,
+            return Signal(
+                ts, Direction.NO_TRADE, 0.0, quote.price, None, window, quote.source, age,
                 NoTradeReason.WARMING_UP,
-            )
-        else:
-            direction, confidence, basis, reason = ev.direction, ev.confidence, ev.basis, ev.reason
+            )  # fmt: skip
         return Signal(
-            ts, direction, confidence, quote.price, basis, window, quote.source, age, reason
+            ts,
+            ev.direction,
+            ev.confidence,
+            quote.price,
+            ev.basis,
+            window,
+            quote.source,
+            age,
+            ev.reason,
         )
 
     def _sample(self, grid_t: float, quote: PriceQuote) -> None:
@@ -187,6 +191,8 @@ class SignalService:
                 self._engine.update(round((last_t + k * interval) * 1000), last_price)
 
     def _log_stale(self) -> None:
+        if not self._had_data:
+            return  # the first samples before any price arrives are not news
         if not self._stale_logged:
             log.warning(
                 "no fresh BTC price within %gs: publishing NO_TRADE (stale) (%s)",
@@ -201,14 +207,15 @@ class SignalService:
             parts.append(f"{name} {state}" + (f" {age:.0f}s old" if age is not None else ""))
         return ", ".join(parts)
 
-    async def _publish(self, signal: Signal, now: float) -> None:
+    async def _publish(self, signal: Signal, grid_t: float) -> None:
         doc = json.dumps(signal.to_json_dict(), separators=(",", ":")).encode()
         path = self._config.state_dir / "signal.json"
         await asyncio.to_thread(atomic_write, path, doc + b"\n")
         snapshot_at = self._last.snapshot_at if self._last else -math.inf
-        if now - snapshot_at >= self._config.signal.snapshot_interval_secs:
+        # On the sample grid, so float jitter in the tick time never skips a snapshot.
+        if grid_t - snapshot_at >= self._config.signal.snapshot_interval_secs:
             await asyncio.to_thread(self._repo.add_snapshot, signal)
-            snapshot_at = now
+            snapshot_at = grid_t
         if self._last is None or self._last.signal.direction != signal.direction:
             log.info("signal %s", self._describe(signal))
         self._last = _Published(signal, snapshot_at)
