@@ -1,8 +1,8 @@
 """A minimal Service, run by the real runtime, so the daemon life cycle is tested on its own.
 
-Run it as ``python -m tests.harness.dummy_service --config FILE`` (from the repository root) or
-``python tests/harness/dummy_service.py --config FILE``. It ticks every ``signal.interval_secs``
-real seconds and is steered through marker files in its ``state_dir``:
+Run it as ``python tests/harness/dummy_service.py --config FILE`` (by path: a dependency
+installs a top-level ``tests`` package that would shadow ours under ``-m``). It ticks every
+``signal.interval_secs`` real seconds and is steered through marker files in its ``state_dir``:
 
 ========================  ==============================================================
 ``unhealthy``             ``healthy()`` returns False

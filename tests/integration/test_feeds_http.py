@@ -10,11 +10,9 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -24,6 +22,7 @@ from autotrader.errors import DataError, TemporaryError
 from autotrader.feeds.base import Candle, FeedChain
 from autotrader.feeds.binance import BinanceFeed
 from autotrader.feeds.coinbase import CoinbaseFeed
+from harness.feeds import QuietHandler, errors, serve_http, wait_until
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
 CB_TICKER = (FIXTURES / "coinbase_exchange_ticker_btcusd.json").read_bytes()
@@ -60,7 +59,7 @@ class Routes:
 def http_server(routes: Routes) -> Iterator[str]:
     """A threaded HTTP server on 127.0.0.1 answering from ``routes``; yields its base URL."""
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             url = urlsplit(self.path)
             with routes.lock:
@@ -70,45 +69,10 @@ def http_server(routes: Routes) -> Iterator[str]:
                 status, body, headers = routes.table.get(
                     url.path, (404, b'{"message":"NotFound"}', {})
                 )
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply(status, body, {**headers, "Content-Type": "application/json"})
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-async def wait_until(cond: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    """Poll ``cond`` until it holds; fail after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
-
-
-def errors(caplog: pytest.LogCaptureFixture, needle: str = "") -> list[str]:
-    """The error lines logged so far that contain ``needle``."""
-    return [
-        r.getMessage()
-        for r in caplog.records
-        if r.levelno == logging.ERROR and needle in r.getMessage()
-    ]
+    with serve_http(Handler) as url:
+        yield url
 
 
 def coinbase(clock: FakeClock, url: str) -> CoinbaseFeed:

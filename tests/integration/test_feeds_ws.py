@@ -11,12 +11,9 @@ import asyncio
 import json
 import logging
 import socket
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
@@ -25,6 +22,7 @@ from websockets.exceptions import ConnectionClosed
 from autotrader.clock import FakeClock
 from autotrader.feeds.binance import BinanceFeed
 from autotrader.feeds.polymarket_rtds import PolymarketRtdsFeed
+from harness.feeds import QuietHandler, debug_lines, errors, serve_http, wait_until
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
 FRAMES = (FIXTURES / "binance_ws_btcusdt_captured_frames.jsonl").read_text().splitlines()
@@ -79,33 +77,6 @@ async def collect_until_closed(ws: ServerConnection, script: Script) -> None:
 def drop(ws: ServerConnection) -> None:
     """Cut the TCP connection without a closing handshake."""
     ws.transport.abort()
-
-
-async def wait_until(cond: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    """Poll ``cond`` until it holds; fail after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
-
-
-def errors(caplog: pytest.LogCaptureFixture, needle: str = "") -> list[str]:
-    """The error lines logged so far that contain ``needle``."""
-    return [
-        r.getMessage()
-        for r in caplog.records
-        if r.levelno == logging.ERROR and needle in r.getMessage()
-    ]
-
-
-def debug_lines(caplog: pytest.LogCaptureFixture, needle: str) -> list[str]:
-    return [
-        r.getMessage()
-        for r in caplog.records
-        if r.levelno == logging.DEBUG and needle in r.getMessage()
-    ]
 
 
 def price_of(feed: BinanceFeed | PolymarketRtdsFeed) -> float | None:
@@ -216,26 +187,13 @@ def ticker_server() -> Iterator[tuple[str, list[str]]]:
     """An HTTP server answering every GET with the Binance ticker; yields URL and hit log."""
     hits: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             hits.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(BN_TICKER)))
-            self.end_headers()
-            self.wfile.write(BN_TICKER)
+            self.reply(200, BN_TICKER)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", hits
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_http(Handler) as url:
+        yield url, hits
 
 
 def free_port() -> int:

@@ -70,8 +70,13 @@ class Daemon:
         (self.state / name).unlink()
 
     def start(self, *, notify: bool = True, env: dict[str, str] | None = None) -> None:
-        """Start the daemon as ``python -m tests.harness.dummy_service``."""
-        argv = [sys.executable, "-m", "tests.harness.dummy_service", "--config", str(self.config)]
+        """Start the daemon as ``python tests/harness/dummy_service.py``.
+
+        By path, not ``-m tests.…``: a dependency (py-clob-client-v2) installs a top-level
+        ``tests`` package into site-packages, and a regular package there wins over ours.
+        """
+        script = REPO / "tests" / "harness" / "dummy_service.py"
+        argv = [sys.executable, str(script), "--config", str(self.config)]
         self.manager.start(argv, env={**os.environ, **(env or {})}, cwd=REPO, notify=notify)
 
     def ready(self) -> Message:

@@ -15,27 +15,24 @@ import pytest
 from autotrader.signal.candles import read_candles
 from autotrader.signal.oracle import DOWN, NO_TRADE, UP, seed_oracle
 from autotrader.signal.params import SeedParams
-from autotrader.signal.seed import SeedEngine, decide
+from autotrader.signal.seed import decide
+from harness.seed import ORACLE_CODES, engine_steps
 
 pytestmark = pytest.mark.shared
-
-CODES = {"UP": UP, "DOWN": DOWN, "NO_TRADE": NO_TRADE}
 
 
 def _engine_run(
     params: SeedParams, sample_secs: float, ts: list[int], px: list[float]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Scores (NaN while warming up) and direction codes of the incremental engine."""
-    engine = SeedEngine(params, sample_secs)
     scores = np.empty(len(ts))
     dirs = np.zeros(len(ts), dtype=np.int8)
-    for i, (t, p) in enumerate(zip(ts, px, strict=True)):
-        score = engine.update(t, p)
+    for i, _engine, score in engine_steps(params, sample_secs, ts, px):
         if score is None:
             scores[i] = math.nan
             continue
         scores[i] = score
-        dirs[i] = CODES[decide(params, score)[0].value]
+        dirs[i] = ORACLE_CODES[decide(params, score)[0]]
     return scores, dirs
 
 

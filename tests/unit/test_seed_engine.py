@@ -18,15 +18,13 @@ from hypothesis import strategies as st
 
 from autotrader.domain.signals import Direction, NoTradeReason
 from autotrader.signal.oracle import (
-    DOWN,
-    NO_TRADE,
-    UP,
     _reversion_codes,
     _trend_codes,
     seed_oracle,
 )
 from autotrader.signal.params import SeedParams, SeedPlan, SeedWeights, reversion_code, trend_code
 from autotrader.signal.seed import SeedEngine
+from harness.seed import ORACLE_CODES, engine_steps
 
 # Grid of 10 s: momentum 5 s is half a sample (k=0, f=0.5), mid 1, long 2 and trend 3 samples;
 # volatility windows of 2 and 4 steps, mean reversion over 3 samples. Warm-up: 5 samples.
@@ -338,17 +336,14 @@ def test_bad_price_is_refused_and_changes_nothing() -> None:
 def _compare(params: SeedParams, sample_secs: float, ts: list[int], px: list[float]) -> None:
     """Every score, direction, component and label of the engine equals the oracle's."""
     oracle = seed_oracle(np.array(ts, dtype=np.int64), np.array(px), params, sample_secs)
-    engine = SeedEngine(params, sample_secs)
-    codes = {Direction.UP: UP, Direction.DOWN: DOWN, Direction.NO_TRADE: NO_TRADE}
-    for i, (t, p) in enumerate(zip(ts, px, strict=True)):
-        score = engine.update(t, p)
+    for i, engine, score in engine_steps(params, sample_secs, ts, px):
         if score is None:
             assert math.isnan(oracle["score"][i]), i
             continue
         assert score == oracle["score"][i], i
         ev, comp = engine.evaluation(), engine.components()
         assert ev is not None and comp is not None
-        assert codes[ev.direction] == oracle["direction"][i], i
+        assert ORACLE_CODES[ev.direction] == oracle["direction"][i], i
         assert ev.confidence == oracle["confidence"][i], i
         for name in ("mom", "m_mid", "m_long", "accel", "c_mom", "c_acc", "c_trend", "c_vol"):
             assert getattr(comp, name) == oracle[name][i], (i, name)

@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from autotrader.config import AppConfig, load_config
+from autotrader.errors import ConfigError
+
 DEFAULT_CONFIG = Path("/etc/autotrader/autotrader.yaml")
 
 # Command modules, in the order their commands appear in --help.
@@ -23,6 +26,7 @@ COMMAND_MODULES = (
     "autotrader.cli.db_cmd",
     "autotrader.cli.status_cmd",
     "autotrader.cli.signal_cmd",
+    "autotrader.cli.sim_cmd",
 )
 
 
@@ -38,6 +42,16 @@ def config_path(args: argparse.Namespace) -> Path:
     """The config file: --config, else $AUTOTRADER_CONFIG, else /etc/autotrader/autotrader.yaml."""
     given = getattr(args, "config", None) or os.environ.get("AUTOTRADER_CONFIG")
     return Path(given) if given else DEFAULT_CONFIG
+
+
+def load_or_report(path: Path) -> AppConfig | None:
+    """The configuration in ``path``, or ``None`` after printing each problem on its own line."""
+    try:
+        return load_config(path)
+    except ConfigError as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        return None
 
 
 def build_parser() -> argparse.ArgumentParser:

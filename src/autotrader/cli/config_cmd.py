@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import yaml
 
-from autotrader.cli import config_path
-from autotrader.config import AppConfig, load_config, mask_url
-from autotrader.errors import ConfigError
+from autotrader.cli import config_path, load_or_report
+from autotrader.config import AppConfig, mask_url
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -37,12 +35,7 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
 def _load(args: argparse.Namespace) -> tuple[Path, AppConfig | None]:
     """The config named by the arguments, or None after printing its problems to stderr."""
     path: Path = args.path or config_path(args)
-    try:
-        return path, load_config(path)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return path, None
+    return path, load_or_report(path)
 
 
 def summary(path: Path, config: AppConfig) -> str:

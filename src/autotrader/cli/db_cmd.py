@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
-from autotrader.cli import config_path
-from autotrader.config import AppConfig, load_config
-from autotrader.errors import AutotraderError, ConfigError
+from autotrader.cli import config_path, load_or_report
+from autotrader.config import AppConfig
+from autotrader.errors import AutotraderError
 from autotrader.store import migrate
 from autotrader.store.db import sanitize_url
 
 EXIT_NOT_AT_HEAD = 3
+
+T = TypeVar("T")
 
 
 def register(
@@ -42,43 +46,42 @@ def database_url(cfg: AppConfig) -> str:
     return cfg.database_url
 
 
-def load_or_report(args: argparse.Namespace) -> AppConfig | None:
-    """The configuration, or ``None`` after printing each problem on its own line."""
-    try:
-        return load_config(config_path(args))
-    except ConfigError as err:
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
+def _on_database(
+    args: argparse.Namespace, action: str, work: Callable[[str], T]
+) -> tuple[str, T] | None:
+    """``work(url)`` on the configured database, with its URL; None after printing a problem."""
+    cfg = load_or_report(config_path(args))
+    if cfg is None:
         return None
+    url = database_url(cfg)
+    try:
+        return url, work(url)
+    except AutotraderError as err:
+        print(f"autotrader db {action}: {err}", file=sys.stderr)
+        return None
+
+
+def _upgrade(url: str) -> str | None:
+    migrate.upgrade(url)
+    return migrate.current_revision(url)
 
 
 def run_upgrade(args: argparse.Namespace) -> int:
     """``autotrader db upgrade``."""
-    cfg = load_or_report(args)
-    if cfg is None:
+    done = _on_database(args, "upgrade", _upgrade)
+    if done is None:
         return 1
-    url = database_url(cfg)
-    try:
-        migrate.upgrade(url)
-        revision = migrate.current_revision(url)
-    except AutotraderError as err:
-        print(f"autotrader db upgrade: {err}", file=sys.stderr)
-        return 1
+    url, revision = done
     print(f"database {sanitize_url(url)} at revision {revision}")
     return 0
 
 
 def run_current(args: argparse.Namespace) -> int:
     """``autotrader db current``."""
-    cfg = load_or_report(args)
-    if cfg is None:
+    done = _on_database(args, "current", migrate.current_revision)
+    if done is None:
         return 1
-    url = database_url(cfg)
-    try:
-        revision = migrate.current_revision(url)
-    except AutotraderError as err:
-        print(f"autotrader db current: {err}", file=sys.stderr)
-        return 1
+    url, revision = done
     head = migrate.head_revision()
     where = sanitize_url(url)
     if revision == head:

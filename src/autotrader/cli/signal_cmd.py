@@ -15,14 +15,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from autotrader.cli import config_path
-from autotrader.config import AppConfig, load_config
+from autotrader.cli import config_path, load_or_report
+from autotrader.config import AppConfig
 from autotrader.domain.signals import Direction
-from autotrader.errors import ConfigError, DataError
+from autotrader.errors import DataError
 from autotrader.signal.candles import read_candles
 from autotrader.signal.params import (
     REVERSION_LABELS,
@@ -30,9 +29,9 @@ from autotrader.signal.params import (
     VOLATILITY_LABELS,
     SeedParams,
 )
+from autotrader.signal.published import published_path, read_published
 from autotrader.signal.seed import SeedEngine, decide
 
-SIGNAL_FILE = "signal.json"
 CLOCK_FILE = "clock.json"
 REPLAY_COLUMNS = (
     "open_time_ms",
@@ -96,25 +95,22 @@ def register(
 
 def show_command(args: argparse.Namespace) -> int:
     """Print the published signal and its age; exit 1 when there is none or it is unreadable."""
-    try:
-        cfg = load_config(config_path(args))
-    except ConfigError as err:
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
+    cfg = load_or_report(config_path(args))
+    if cfg is None:
         return 1
-    path = Path(cfg.state_dir) / SIGNAL_FILE
+    path = published_path(cfg.state_dir)
     try:
-        doc = _read_signal(path)
+        signal = read_published(path)
     except FileNotFoundError:
         return _fail(args, path, "absent", f"no signal yet: {path} does not exist")
     except (OSError, ValueError) as err:
         return _fail(args, path, "unreadable", f"cannot read the signal {path}: {err}")
-    ts = datetime.fromisoformat(doc["timestamp"]).timestamp()
-    age = _now(cfg) - ts
+    age = _now(cfg) - signal.timestamp
     if args.json:
-        print(json.dumps({"state": "ok", "path": str(path), "age_secs": round(age, 3), **doc}))
+        doc = {"state": "ok", "path": str(path), "age_secs": round(age, 3), **signal.doc}
+        print(json.dumps(doc))
     else:
-        print(render_signal(doc, age))
+        print(render_signal(signal.doc, age))
     return 0
 
 
@@ -123,34 +119,6 @@ def _fail(args: argparse.Namespace, path: Path, state: str, message: str) -> int
         print(json.dumps({"state": state, "path": str(path), "error": message}))
     print(f"autotrader signal: {message}", file=sys.stderr)
     return 1
-
-
-def _read_signal(path: Path) -> dict[str, Any]:
-    """The signal.json document, checked enough to print (ValueError saying what is wrong)."""
-    raw = path.read_bytes()
-    try:
-        doc = json.loads(raw)
-    except ValueError as err:
-        raise ValueError(f"not JSON ({err})") from None
-    if not isinstance(doc, dict):
-        raise ValueError("not a JSON object")
-    for key in ("timestamp", "direction", "confidence"):
-        if key not in doc:
-            raise ValueError(f"no {key!r} field")
-    if doc["direction"] not in {d.value for d in Direction}:
-        raise ValueError(f"direction: unknown value {doc['direction']!r}")
-    if isinstance(doc["confidence"], bool) or not isinstance(doc["confidence"], int | float):
-        raise ValueError(f"confidence: expected a number, got {doc['confidence']!r}")
-    for key in ("basis", "window"):
-        if not isinstance(doc.get(key) or {}, dict):
-            raise ValueError(f"{key}: expected an object, got {doc[key]!r}")
-    try:
-        if not isinstance(doc["timestamp"], str):
-            raise ValueError
-        datetime.fromisoformat(doc["timestamp"])
-    except ValueError:
-        raise ValueError(f"timestamp: not an ISO time: {doc['timestamp']!r}") from None
-    return doc
 
 
 def _now(cfg: AppConfig) -> float:
@@ -245,11 +213,8 @@ def _replay_params(args: argparse.Namespace) -> SeedParams | None:
     """SeedParams from --config when given (None after printing its problems), else defaults."""
     if getattr(args, "config", None) is None:
         return SeedParams()
-    try:
-        cfg = load_config(config_path(args))
-    except ConfigError as err:
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
+    cfg = load_or_report(config_path(args))
+    if cfg is None:
         return None
     return SeedParams.from_mapping(cfg.signal.seed.model_dump())
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,9 +22,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from autotrader.cli.db_cmd import database_url, load_or_report
+from autotrader.cli import config_path, load_or_report
+from autotrader.cli.db_cmd import database_url
 from autotrader.config import AppConfig
 from autotrader.errors import AutotraderError
+from autotrader.signal.published import published_path, read_published
 from autotrader.store.db import create_db_engine, db_errors, sanitize_url, sqlite_path
 from autotrader.store.repos import Heartbeat, HeartbeatRepo
 
@@ -34,7 +35,6 @@ EXIT_ERROR = 1
 EXIT_INACTIVE = 3
 STALE_FACTOR = 3
 INACTIVE_STATES = frozenset({"stopped", "failed"})
-SIGNAL_FILE = "signal.json"
 
 
 def register(
@@ -113,42 +113,33 @@ def read_signal(path: Path, now: datetime) -> dict[str, Any]:
     which stays meaningful when the daemon runs on a simulated (demo) clock.
     """
     try:
-        raw = path.read_bytes()
-        mtime = path.stat().st_mtime
+        signal = read_published(path)
     except FileNotFoundError:
         return {"state": "absent", "path": str(path)}
     except OSError as err:
         return {"state": "unreadable", "path": str(path), "error": err.strerror or str(err)}
-    try:
-        doc = json.loads(raw)
-        direction = doc["direction"]
-        confidence = float(doc["confidence"])
-        window = doc.get("window") or {}
-        if not isinstance(direction, str) or not isinstance(window, dict):
-            raise TypeError("direction or window has the wrong type")
-        if not math.isfinite(confidence):
-            raise ValueError(f"confidence is {confidence}")
-    except (ValueError, KeyError, TypeError) as err:
+    except ValueError as err:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         return {
             "state": "unreadable",
             "path": str(path),
             "error": f"{type(err).__name__}: {reason}",
         }
+    doc = signal.doc
     return {
         "state": "ok",
         "path": str(path),
-        "direction": direction,
-        "confidence": confidence,
-        "timestamp": doc.get("timestamp"),
-        "window_slug": window.get("slug"),
-        "age_secs": round(now.timestamp() - mtime, 3),
+        "direction": doc["direction"],
+        "confidence": float(doc["confidence"]),
+        "timestamp": doc["timestamp"],
+        "window_slug": (doc.get("window") or {}).get("slug"),
+        "age_secs": round(now.timestamp() - signal.written_at, 3),
     }
 
 
 def run(args: argparse.Namespace) -> int:
     """``autotrader status``."""
-    cfg = load_or_report(args)
+    cfg = load_or_report(config_path(args))
     if cfg is None:
         return EXIT_ERROR
     now = datetime.now(UTC)
@@ -157,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     except AutotraderError as err:
         print(f"autotrader status: {err}", file=sys.stderr)
         return EXIT_ERROR
-    signal = read_signal(Path(cfg.state_dir) / SIGNAL_FILE, now)
+    signal = read_signal(published_path(cfg.state_dir), now)
     code = EXIT_OK if daemons and all(d.active for d in daemons) else EXIT_INACTIVE
     if args.json:
         doc = {

@@ -6,7 +6,7 @@ whose sources are tried in the configured order.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from autotrader.clock import Clock
 from autotrader.errors import ConfigError
@@ -33,17 +33,28 @@ __all__ = [
 ]
 
 
+class _Transport(TypedDict):
+    """The network settings every remote feed takes from the ``feeds.btc`` section."""
+
+    request_timeout_secs: float
+    reconnect_max_backoff_secs: float
+
+
 def build_feed(source: str, cfg: BtcFeedConfig, clock: Clock) -> BaseFeed:
     """One feed of the ``feeds.btc`` section, by source name."""
-    timeout, max_backoff = cfg.request_timeout_secs, cfg.reconnect_max_backoff_secs
+    net: _Transport = {
+        "request_timeout_secs": cfg.request_timeout_secs,
+        "reconnect_max_backoff_secs": cfg.reconnect_max_backoff_secs,
+    }
+    # A socket silent for as long as a quote stays fresh is treated as dead.
+    idle = cfg.stale_after_secs
     if source == "coinbase":
         return CoinbaseFeed(
             clock,
             url=cfg.coinbase.url,
             product=cfg.coinbase.product,
             poll_interval_secs=cfg.poll_interval_secs,
-            request_timeout_secs=timeout,
-            reconnect_max_backoff_secs=max_backoff,
+            **net,
         )
     if source == "binance":
         return BinanceFeed(
@@ -53,19 +64,16 @@ def build_feed(source: str, cfg: BtcFeedConfig, clock: Clock) -> BaseFeed:
             symbol=cfg.binance.symbol,
             use_websocket=cfg.binance.use_websocket,
             poll_interval_secs=cfg.poll_interval_secs,
-            # A socket silent for as long as a quote stays fresh is treated as dead.
-            idle_timeout_secs=cfg.stale_after_secs,
-            request_timeout_secs=timeout,
-            reconnect_max_backoff_secs=max_backoff,
+            idle_timeout_secs=idle,
+            **net,
         )
     if source == "polymarket_rtds":
         return PolymarketRtdsFeed(
             clock,
             url=cfg.polymarket_rtds.url,
             symbol=cfg.polymarket_rtds.symbol,
-            idle_timeout_secs=cfg.stale_after_secs,
-            request_timeout_secs=timeout,
-            reconnect_max_backoff_secs=max_backoff,
+            idle_timeout_secs=idle,
+            **net,
         )
     if source == "replay":
         if cfg.replay.path is None:

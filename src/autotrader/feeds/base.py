@@ -152,6 +152,28 @@ class BaseFeed:
             self._state = f"error: crashed: {one_line(repr(exc), 120)}"
 
 
+class RemoteFeed(BaseFeed):
+    """A feed from a network source: its URL, the request timeout and the retry-backoff cap.
+
+    The REST poll loop and the WebSocket loop read these from the feed, so every network
+    feed times out and backs off the same way.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        clock: Clock,
+        *,
+        url: str,
+        request_timeout_secs: float,
+        reconnect_max_backoff_secs: float,
+    ) -> None:
+        super().__init__(name, clock)
+        self.url = url
+        self.request_timeout_secs = request_timeout_secs
+        self.max_backoff_secs = reconnect_max_backoff_secs
+
+
 class FeedChain:
     """Ordered failover: the first source (in configured order) with a fresh quote wins."""
 

@@ -18,15 +18,15 @@ from typing import Any, NamedTuple
 
 from autotrader.clock import Clock
 from autotrader.errors import DataError
-from autotrader.feeds.backoff import Backoff
-from autotrader.feeds.base import BaseFeed, Candle, Tick, log
-from autotrader.feeds.rest import fetch_parsed, get_json, new_client, poll_loop
+from autotrader.feeds.base import Candle, RemoteFeed, Tick, log
+from autotrader.feeds.rest import fetch_parsed, poll_json
 from autotrader.feeds.wire import (
     decode_json,
     epoch_ms,
     expect_list,
     expect_object,
     field,
+    field_as,
     price,
     short,
     text_field,
@@ -62,7 +62,7 @@ def parse_binance_ticker_price(
     if "price" not in obj and "msg" in obj:
         raise DataError(f"{what}: error response {short(obj['msg'], 80)}")
     _check_symbol(obj, symbol, what)
-    return Tick(price(field(obj, "price", what), f"{what} 'price'"), received_at)
+    return Tick(field_as(obj, "price", what, price), received_at)
 
 
 def parse_binance_klines(payload: object) -> list[Kline]:
@@ -102,22 +102,16 @@ def parse_binance_ws_frame(payload: object, symbol: str | None = None) -> Tick |
     if event in ("aggTrade", "trade"):
         what = f"binance {event}"
         _check_symbol(obj, symbol, what)
-        return Tick(
-            price(field(obj, "p", what), f"{what} 'p'"),
-            epoch_ms(field(obj, "T", what), f"{what} 'T'"),
-        )
+        return Tick(field_as(obj, "p", what, price), field_as(obj, "T", what, epoch_ms))
     if event == "kline":
         what = "binance kline"
         _check_symbol(obj, symbol, what)
         bar = expect_object(field(obj, "k", what), f"{what} 'k'")
-        return Tick(
-            price(field(bar, "c", what), f"{what} 'c'"),
-            epoch_ms(field(obj, "E", what), f"{what} 'E'"),
-        )
+        return Tick(field_as(bar, "c", what, price), field_as(obj, "E", what, epoch_ms))
     raise DataError(f"{what}: unknown event type {short(event)}")
 
 
-class BinanceFeed(BaseFeed):
+class BinanceFeed(RemoteFeed):
     """BTCUSDT from Binance: WebSocket with REST fallback, or REST polling only."""
 
     def __init__(
@@ -134,14 +128,17 @@ class BinanceFeed(BaseFeed):
         idle_timeout_secs: float = 15.0,
         name: str = "binance",
     ) -> None:
-        super().__init__(name, clock)
-        self.url = url.rstrip("/")
+        super().__init__(
+            name,
+            clock,
+            url=url.rstrip("/"),
+            request_timeout_secs=request_timeout_secs,
+            reconnect_max_backoff_secs=reconnect_max_backoff_secs,
+        )
         self.ws_url = ws_url.rstrip("/")
         self.symbol = symbol.upper()
         self.use_websocket = use_websocket
         self.poll_interval_secs = poll_interval_secs
-        self.request_timeout_secs = request_timeout_secs
-        self.max_backoff_secs = reconnect_max_backoff_secs
         self.idle_timeout_secs = idle_timeout_secs
         self._ws_live = False
 
@@ -157,29 +154,22 @@ class BinanceFeed(BaseFeed):
         return [self._stream(), self._poll(lambda: not self._ws_live)]
 
     async def _poll(self, active: Callable[[], bool]) -> None:
-        path = "/api/v3/ticker/price"
-        params = {"symbol": self.symbol}
-        async with new_client(self.url, self.request_timeout_secs) as client:
+        def parse(payload: object) -> Tick:
+            # The ticker has no time of its own: it is stamped when the answer arrives.
+            return parse_binance_ticker_price(payload, self.clock.time(), self.symbol)
 
-            async def fetch() -> Tick:
-                payload = await get_json(client, path, params)
-                return parse_binance_ticker_price(payload, self.clock.time(), self.symbol)
-
-            await poll_loop(
-                self,
-                fetch,
-                interval_secs=self.poll_interval_secs,
-                backoff=Backoff(self.poll_interval_secs, self.max_backoff_secs),
-                where=f"{self.url}{path}",
-                active=active,
-            )
+        await poll_json(
+            self,
+            "/api/v3/ticker/price",
+            parse,
+            interval_secs=self.poll_interval_secs,
+            params={"symbol": self.symbol},
+            active=active,
+        )
 
     def _on_frame(self, frame: str | bytes) -> bool:
-        try:
-            tick = parse_binance_ws_frame(decode_json(frame, "binance ws"), self.symbol)
-        except DataError as exc:
-            self.reject(self.stream_url, exc)
-            return False
+        # Bad data raises DataError: websocket_loop logs it and drops the frame.
+        tick = parse_binance_ws_frame(decode_json(frame, "binance ws"), self.symbol)
         if tick is None:
             log.debug("%s: ignored a frame without a trade price", self.name)
             return False
@@ -195,8 +185,6 @@ class BinanceFeed(BaseFeed):
             self,
             self.stream_url,
             self._on_frame,
-            backoff=Backoff(min(1.0, self.max_backoff_secs), self.max_backoff_secs),
-            open_timeout_secs=self.request_timeout_secs,
             idle_timeout_secs=self.idle_timeout_secs,
             on_down=self._on_down,
         )

@@ -13,15 +13,16 @@ from typing import Any
 
 from autotrader.clock import Clock
 from autotrader.errors import DataError
-from autotrader.feeds.backoff import Backoff
-from autotrader.feeds.base import BaseFeed, Candle, Tick
-from autotrader.feeds.rest import fetch_parsed, get_json, new_client, poll_loop
+from autotrader.feeds.base import Candle, RemoteFeed, Tick
+from autotrader.feeds.rest import fetch_parsed, poll_json
 from autotrader.feeds.wire import (
     epoch_secs,
     expect_list,
     expect_object,
     field,
+    field_as,
     iso_time,
+    object_rows,
     price,
     short,
 )
@@ -36,10 +37,7 @@ def parse_coinbase_ticker(payload: object) -> Tick:
     obj = expect_object(payload, what)
     if "price" not in obj and "message" in obj:
         raise DataError(f"{what}: error response {short(obj['message'], 80)}")
-    return Tick(
-        price(field(obj, "price", what), f"{what} 'price'"),
-        iso_time(field(obj, "time", what), f"{what} 'time'"),
-    )
+    return Tick(field_as(obj, "price", what, price), field_as(obj, "time", what, iso_time))
 
 
 def parse_coinbase_candles(payload: object) -> list[Candle]:
@@ -64,15 +62,13 @@ def parse_coinbase_advanced_ticker(payload: object) -> Tick:
     trades = expect_list(field(expect_object(payload, what), "trades", what), f"{what} 'trades'")
     if not trades:
         raise DataError(f"{what}: no trades")
-    ticks = []
-    for i, trade in enumerate(trades):
-        item = expect_object(trade, f"{what} trades[{i}]")
-        ticks.append(
-            Tick(
-                price(field(item, "price", what), f"{what} trades[{i}].price"),
-                iso_time(field(item, "time", what), f"{what} trades[{i}].time"),
-            )
+    ticks = [
+        Tick(
+            price(field(item, "price", what), f"{label}.price"),
+            iso_time(field(item, "time", what), f"{label}.time"),
         )
+        for label, item in object_rows(trades, f"{what} trades")
+    ]
     return max(ticks, key=lambda t: t.ts)
 
 
@@ -80,20 +76,18 @@ def parse_coinbase_advanced_candles(payload: object) -> list[Candle]:
     """Advanced Trade ``/market/products/<id>/candles``: ``{"candles": [{start, close, …}]}``."""
     what = "coinbase advanced candles"
     rows = expect_list(field(expect_object(payload, what), "candles", what), f"{what} 'candles'")
-    candles: list[Candle] = []
-    for i, row in enumerate(rows):
-        item = expect_object(row, f"{what}[{i}]")
-        candles.append(
-            Candle(
-                epoch_secs(field(item, "start", what), f"{what}[{i}].start"),
-                price(field(item, "close", what), f"{what}[{i}].close"),
-            )
+    candles = [
+        Candle(
+            epoch_secs(field(item, "start", what), f"{label}.start"),
+            price(field(item, "close", what), f"{label}.close"),
         )
+        for label, item in object_rows(rows, what)
+    ]
     candles.sort()
     return candles
 
 
-class CoinbaseFeed(BaseFeed):
+class CoinbaseFeed(RemoteFeed):
     """Polls the Coinbase Exchange ticker every ``poll_interval_secs``."""
 
     def __init__(
@@ -107,30 +101,19 @@ class CoinbaseFeed(BaseFeed):
         reconnect_max_backoff_secs: float = 30.0,
         name: str = "coinbase",
     ) -> None:
-        super().__init__(name, clock)
-        self.url = url.rstrip("/")
+        super().__init__(
+            name,
+            clock,
+            url=url.rstrip("/"),
+            request_timeout_secs=request_timeout_secs,
+            reconnect_max_backoff_secs=reconnect_max_backoff_secs,
+        )
         self.product = product
         self.poll_interval_secs = poll_interval_secs
-        self.request_timeout_secs = request_timeout_secs
-        self.max_backoff_secs = reconnect_max_backoff_secs
 
     def _runners(self) -> list[Coroutine[Any, Any, None]]:
-        return [self._poll()]
-
-    async def _poll(self) -> None:
         path = f"/products/{self.product}/ticker"
-        async with new_client(self.url, self.request_timeout_secs) as client:
-
-            async def fetch() -> Tick:
-                return parse_coinbase_ticker(await get_json(client, path))
-
-            await poll_loop(
-                self,
-                fetch,
-                interval_secs=self.poll_interval_secs,
-                backoff=Backoff(self.poll_interval_secs, self.max_backoff_secs),
-                where=f"{self.url}{path}",
-            )
+        return [poll_json(self, path, parse_coinbase_ticker, interval_secs=self.poll_interval_secs)]
 
     async def recent_candles(self, minutes: int) -> list[Candle]:
         """The finished 1-minute bars of the last ``minutes`` (at most 300), oldest first.

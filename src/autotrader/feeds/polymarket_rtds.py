@@ -24,14 +24,14 @@ from websockets.asyncio.client import ClientConnection
 
 from autotrader.clock import Clock
 from autotrader.errors import DataError
-from autotrader.feeds.backoff import Backoff
-from autotrader.feeds.base import BaseFeed, Tick, log
+from autotrader.feeds.base import RemoteFeed, Tick, log
 from autotrader.feeds.wire import (
     decode_json,
     epoch_ms,
     expect_list,
     expect_object,
     field,
+    field_as,
     price,
     short,
     text_field,
@@ -55,10 +55,7 @@ class RtdsPrices(NamedTuple):
 
 def _point(obj: object, what: str) -> Tick:
     item = expect_object(obj, what)
-    return Tick(
-        price(field(item, "value", what), f"{what} 'value'"),
-        epoch_ms(field(item, "timestamp", what), f"{what} 'timestamp'"),
-    )
+    return Tick(field_as(item, "value", what, price), field_as(item, "timestamp", what, epoch_ms))
 
 
 def parse_rtds_message(payload: object) -> RtdsPrices:
@@ -93,7 +90,7 @@ def subscribe_message(topic: str, symbol: str) -> str:
     return json.dumps({"action": "subscribe", "subscriptions": [sub]})
 
 
-class PolymarketRtdsFeed(BaseFeed):
+class PolymarketRtdsFeed(RemoteFeed):
     """The Chainlink BTC/USD price from Polymarket's RTDS WebSocket."""
 
     def __init__(
@@ -109,15 +106,18 @@ class PolymarketRtdsFeed(BaseFeed):
         idle_timeout_secs: float = 15.0,
         name: str = "polymarket_rtds",
     ) -> None:
-        super().__init__(name, clock)
+        super().__init__(
+            name,
+            clock,
+            url=url,
+            request_timeout_secs=request_timeout_secs,
+            reconnect_max_backoff_secs=reconnect_max_backoff_secs,
+        )
         if topic not in PRICE_TOPICS:
             raise ValueError(f"not an RTDS price topic: {topic!r}")
-        self.url = url
         self.symbol = symbol.lower()
         self.topic = topic
         self.ping_interval_secs = ping_interval_secs
-        self.request_timeout_secs = request_timeout_secs
-        self.max_backoff_secs = reconnect_max_backoff_secs
         self.idle_timeout_secs = idle_timeout_secs
 
     def _runners(self) -> list[Coroutine[Any, Any, None]]:
@@ -129,11 +129,8 @@ class PolymarketRtdsFeed(BaseFeed):
     def _on_frame(self, frame: str | bytes) -> bool:
         if isinstance(frame, str) and frame.strip().upper() in _CONTROL_TEXT:
             return False
-        try:
-            msg = parse_rtds_message(decode_json(frame, "rtds"))
-        except DataError as exc:
-            self.reject(self.url, exc)
-            return False
+        # Bad data raises DataError: websocket_loop logs it and drops the frame.
+        msg = parse_rtds_message(decode_json(frame, "rtds"))
         if msg.topic != self.topic or msg.symbol.lower() != self.symbol:
             log.debug("%s: ignored %s prices for %s", self.name, msg.topic, msg.symbol)
             return False
@@ -149,8 +146,6 @@ class PolymarketRtdsFeed(BaseFeed):
             self,
             self.url,
             self._on_frame,
-            backoff=Backoff(min(1.0, self.max_backoff_secs), self.max_backoff_secs),
-            open_timeout_secs=self.request_timeout_secs,
             idle_timeout_secs=self.idle_timeout_secs,
             on_open=self._subscribe,
             keepalive=("PING", self.ping_interval_secs),

@@ -10,7 +10,7 @@ import httpx
 
 from autotrader.errors import DataError, TemporaryError
 from autotrader.feeds.backoff import Backoff
-from autotrader.feeds.base import BaseFeed, Tick
+from autotrader.feeds.base import BaseFeed, RemoteFeed, Tick
 from autotrader.feeds.wire import decode_json, one_line
 
 T = TypeVar("T")
@@ -108,3 +108,32 @@ async def poll_loop(
         backoff.reset()
         feed.publish(tick)
         await asyncio.sleep(interval_secs)
+
+
+async def poll_json(
+    feed: RemoteFeed,
+    path: str,
+    parse: Callable[[Any], Tick],
+    *,
+    interval_secs: float,
+    params: Mapping[str, str | int] | None = None,
+    active: Callable[[], bool] = lambda: True,
+) -> None:
+    """Poll ``GET <feed.url><path>`` with one client and publish what ``parse`` makes of it.
+
+    Runs ``poll_loop`` with the feed's request timeout; a failure backs off from
+    ``interval_secs`` up to the feed's backoff cap.
+    """
+    async with new_client(feed.url, feed.request_timeout_secs) as client:
+
+        async def fetch() -> Tick:
+            return parse(await get_json(client, path, params))
+
+        await poll_loop(
+            feed,
+            fetch,
+            interval_secs=interval_secs,
+            backoff=Backoff(interval_secs, feed.max_backoff_secs),
+            where=f"{feed.url}{path}",
+            active=active,
+        )

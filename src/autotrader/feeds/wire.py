@@ -7,13 +7,16 @@ number at a plausible time.
 
 from __future__ import annotations
 
-import json
 import math
 import re
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from autotrader.errors import DataError
+from autotrader.jsonbound import loads_bounded
+
+T = TypeVar("T")
 
 # Plausible epoch seconds: 2000-01-01 .. 2100-01-01. A value outside this range is almost
 # always seconds read as milliseconds (or the reverse), which must not pass as a fresh price.
@@ -40,14 +43,8 @@ def one_line(text: str, limit: int = 300) -> str:
 
 
 def decode_json(raw: str | bytes, what: str) -> Any:
-    """Parse a JSON document; truncated or garbled input raises ``DataError``."""
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{what}: not valid JSON ({exc.msg} at char {exc.pos})") from None
-    except (ValueError, RecursionError) as exc:
-        # UnicodeDecodeError, integers beyond the str-conversion limit, absurd nesting.
-        raise DataError(f"{what}: not valid JSON ({one_line(str(exc), 80)})") from None
+    """Parse a JSON document; truncated, garbled or absurdly nested input raises ``DataError``."""
+    return loads_bounded(raw, what)
 
 
 def expect_object(value: object, what: str) -> dict[str, Any]:
@@ -69,6 +66,18 @@ def field(obj: dict[str, Any], key: str, what: str) -> Any:
     if key not in obj:
         raise DataError(f"{what}: missing '{key}'")
     return obj[key]
+
+
+def field_as(obj: dict[str, Any], key: str, what: str, read: Callable[[object, str], T]) -> T:
+    """``obj[key]`` checked by ``read`` (``price``, ``epoch_ms``, …) as ``what 'key'``."""
+    return read(field(obj, key, what), f"{what} '{key}'")
+
+
+def object_rows(rows: list[Any], what: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each member of a JSON array as an object, with its label ``what[i]`` for messages."""
+    for i, row in enumerate(rows):
+        label = f"{what}[{i}]"
+        yield label, expect_object(row, label)
 
 
 def text_field(obj: dict[str, Any], key: str, what: str) -> str:

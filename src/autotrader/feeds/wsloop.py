@@ -10,12 +10,14 @@ from collections.abc import Awaitable, Callable
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+from autotrader.errors import DataError
 from autotrader.feeds.backoff import Backoff
-from autotrader.feeds.base import BaseFeed
+from autotrader.feeds.base import RemoteFeed
 
 log = logging.getLogger("autotrader.feeds")
 
-#: Handles one received frame; returns True when it carried a usable price.
+#: Handles one received frame; returns True when it carried a usable price. A ``DataError``
+#: it raises is logged by the loop against the socket's URL, and the frame is dropped.
 FrameHandler = Callable[[str | bytes], bool]
 OpenHandler = Callable[[ClientConnection], Awaitable[None]]
 
@@ -66,13 +68,24 @@ async def _session(
                 await asyncio.gather(pinger, return_exceptions=True)
 
 
+def _rejecting(feed: RemoteFeed, url: str, on_frame: FrameHandler) -> FrameHandler:
+    """``on_frame`` with its bad data logged by ``feed`` (as coming from ``url``) and dropped."""
+
+    def handle(frame: str | bytes) -> bool:
+        try:
+            return on_frame(frame)
+        except DataError as exc:
+            feed.reject(url, exc)
+            return False
+
+    return handle
+
+
 async def websocket_loop(
-    feed: BaseFeed,
+    feed: RemoteFeed,
     url: str,
     on_frame: FrameHandler,
     *,
-    backoff: Backoff,
-    open_timeout_secs: float,
     idle_timeout_secs: float,
     on_open: OpenHandler | None = None,
     keepalive: tuple[str, float] | None = None,
@@ -80,16 +93,20 @@ async def websocket_loop(
 ) -> None:
     """Keep a WebSocket session to ``url`` alive until cancelled.
 
-    Each lost connection is logged as one line and retried after a backoff delay; the delay
+    Opening a connection may take the feed's request timeout. Each lost connection is logged
+    as one line and retried after a backoff delay (from 1 s up to the feed's cap); the delay
     resets only after a frame with a usable price, so a server that accepts and then drops
     every connection is retried ever more slowly, never in a hot loop.
     """
+    open_timeout_secs = feed.request_timeout_secs
+    backoff = Backoff(min(1.0, feed.max_backoff_secs), feed.max_backoff_secs)
+    handler = _rejecting(feed, url, on_frame)
     while True:
         feed.set_state("connecting")
         try:
             await _session(
                 url,
-                on_frame,
+                handler,
                 backoff,
                 on_open=on_open,
                 keepalive=keepalive,

@@ -133,13 +133,7 @@ class SeedParams:
 
         Missing keys take their defaults; unknown keys and bad values raise ValueError.
         """
-        if not isinstance(data, Mapping):
-            raise ValueError(f"seed parameters: expected a mapping, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"seed parameters: unknown key(s) {', '.join(map(str, unknown))}")
-        kwargs = dict(data)
+        kwargs = _known_keys(data, cls, "seed parameters")
         if "weights" in kwargs:
             kwargs["weights"] = _weights_from(kwargs["weights"])
         return cls(**kwargs)
@@ -148,13 +142,17 @@ class SeedParams:
 def _weights_from(data: object) -> SeedWeights:
     if isinstance(data, SeedWeights):
         return data
+    return SeedWeights(**_known_keys(data, SeedWeights, "weights"))
+
+
+def _known_keys(data: object, cls: type[Any], what: str) -> dict[str, Any]:
+    """``data`` as keyword arguments of the dataclass ``cls``; ValueError on anything else."""
     if not isinstance(data, Mapping):
-        raise ValueError(f"weights: expected a mapping, got {type(data).__name__}")
-    known = {f.name for f in fields(SeedWeights)}
-    unknown = sorted(set(data) - known)
+        raise ValueError(f"{what}: expected a mapping, got {type(data).__name__}")
+    unknown = sorted(set(data) - {f.name for f in fields(cls)})
     if unknown:
-        raise ValueError(f"weights: unknown key(s) {', '.join(map(str, unknown))}")
-    return SeedWeights(**data)
+        raise ValueError(f"{what}: unknown key(s) {', '.join(map(str, unknown))}")
+    return dict(data)
 
 
 @dataclass(frozen=True)
