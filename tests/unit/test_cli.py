@@ -51,3 +51,17 @@ def test_main_returns_exit_code_of_command() -> None:
     with pytest.raises(SystemExit) as exc:
         main(["--help"])
     assert exc.value.code == 0
+
+
+def test_building_the_parser_loads_no_heavy_or_intrusive_module() -> None:
+    # Every daemon is an `autotrader run …` process: whatever the parser imports stays resident
+    # for its lifetime. eth-account (via py_ecc) also raises the recursion limit to 100,000.
+    code = (
+        "import sys\n"
+        "from autotrader.cli import build_parser\n"
+        "build_parser()\n"
+        "heavy = ('numpy', 'alembic', 'mako', 'eth_account', 'py_ecc', 'py_clob_client_v2')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), sys.getrecursionlimit())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[] 1000"

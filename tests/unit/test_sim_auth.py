@@ -210,6 +210,8 @@ def test_client_l1_headers_verify(signer: Signer) -> None:
         {"POLY_NONCE": "4"},
         {"POLY_ADDRESS": "0x" + "22" * 20},
         {"POLY_SIGNATURE": "0x" + "ab" * 65},
+        {"POLY_SIGNATURE": "0x" + "00" * 64 + "1b"},
+        {"POLY_SIGNATURE": "0x" + "ff" * 64 + "1c"},
         {"POLY_SIGNATURE": "nonsense"},
         {"POLY_NONCE": "-1"},
     ],
@@ -282,6 +284,11 @@ TAMPERS: dict[str, Any] = {
     "salt": lambda o: o.update(salt=o["salt"] + 1),
     "maker": lambda o: o.update(maker="0x" + "33" * 20),
     "signatureType": lambda o: o.update(signatureType=2),
+    # Off-curve or malformed r/s/v: eth_keys raises its own BadSignature, not a ValueError.
+    "signature r=s=0": lambda o: o.update(signature="0x" + "00" * 64 + "1b"),
+    "signature r=n": lambda o: o.update(signature="0x" + "ff" * 32 + o["signature"][66:]),
+    "signature v=29": lambda o: o.update(signature=o["signature"][:-2] + "1d"),
+    "signature too short": lambda o: o.update(signature=o["signature"][:-2]),
 }
 
 

@@ -16,7 +16,6 @@ from typing import TypeVar
 from autotrader.cli import config_path, load_or_report
 from autotrader.config import AppConfig
 from autotrader.errors import AutotraderError
-from autotrader.store import migrate
 from autotrader.store.db import sanitize_url
 
 EXIT_NOT_AT_HEAD = 3
@@ -61,9 +60,21 @@ def _on_database(
         return None
 
 
+# Alembic is imported only when a db command runs: every `autotrader` process builds the full
+# parser, and the daemons must not carry Alembic's memory for their lifetime.
+
+
+def _current(url: str) -> str | None:
+    from autotrader.store.migrate import current_revision
+
+    return current_revision(url)
+
+
 def _upgrade(url: str) -> str | None:
-    migrate.upgrade(url)
-    return migrate.current_revision(url)
+    from autotrader.store.migrate import current_revision, upgrade
+
+    upgrade(url)
+    return current_revision(url)
 
 
 def run_upgrade(args: argparse.Namespace) -> int:
@@ -78,11 +89,13 @@ def run_upgrade(args: argparse.Namespace) -> int:
 
 def run_current(args: argparse.Namespace) -> int:
     """``autotrader db current``."""
-    done = _on_database(args, "current", migrate.current_revision)
+    done = _on_database(args, "current", _current)
     if done is None:
         return 1
     url, revision = done
-    head = migrate.head_revision()
+    from autotrader.store.migrate import head_revision
+
+    head = head_revision()
     where = sanitize_url(url)
     if revision == head:
         print(f"database {where} at revision {revision} (head)")

@@ -22,7 +22,6 @@ from autotrader.cli import config_path, load_or_report
 from autotrader.config import AppConfig
 from autotrader.domain.signals import Direction
 from autotrader.errors import DataError
-from autotrader.signal.candles import read_candles
 from autotrader.signal.params import (
     REVERSION_LABELS,
     TREND_LABELS,
@@ -227,6 +226,8 @@ def replay_file(data: Path, out: Path, params: SeedParams, sample_secs: float | 
     """
     if out.resolve() == data.resolve():
         raise ValueError(f"--out {out} would overwrite the input")
+    from autotrader.signal.candles import read_candles  # numpy: only for replays
+
     candles = read_candles(data)
     if sample_secs is None:
         sample_secs = candles.sample_secs

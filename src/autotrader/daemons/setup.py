@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -11,9 +14,8 @@ import sqlalchemy as sa
 
 from autotrader.clock import Clock, LiveClock, ScaledClock
 from autotrader.config import AppConfig
-from autotrader.errors import AutotraderError
+from autotrader.errors import AutotraderError, OperationalError
 from autotrader.store.db import create_db_engine
-from autotrader.store.migrate import upgrade
 
 log = logging.getLogger("autotrader.runtime")
 
@@ -40,7 +42,7 @@ def open_database(config: AppConfig) -> sa.Engine | None:
         log.error("not starting: cannot create the state folder %s: %s", config.state_dir, exc)
         return None
     try:
-        upgrade(url)
+        migrate_in_child(url)
         return create_db_engine(url)
     except AutotraderError as exc:  # the store's own one-line errors, password hidden
         log.error("not starting: %s", exc)
@@ -55,6 +57,28 @@ def open_database(config: AppConfig) -> sa.Engine | None:
             " ".join(str(exc).split()),
         )
         return None
+
+
+def migrate_in_child(url: str) -> None:
+    """Apply the migrations in a short-lived child process (``autotrader.store.migrate``).
+
+    The child exits and takes Alembic's memory with it; a daemon only keeps what it uses.
+    Its one-line error (stderr) becomes ours.
+    """
+    env = dict(os.environ, AUTOTRADER_DATABASE_URL=url)
+    for key in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
+        env.pop(key, None)  # only the main process speaks to systemd
+    proc = subprocess.run(
+        [sys.executable, "-m", "autotrader.store.migrate"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines()
+        raise OperationalError(lines[-1] if lines else f"migration exited {proc.returncode}")
 
 
 def build_clock(config: AppConfig) -> Clock:

@@ -213,6 +213,14 @@ def _digest(msg: SignableMessage) -> bytes:
     return keccak(b"\x19" + msg.version + msg.header + msg.body)
 
 
+def _recover(msg: SignableMessage, signature: str) -> str:
+    try:
+        return str(Account.recover_message(msg, signature=bytes.fromhex(signature[2:])))
+    except Exception as exc:
+        # eth_keys raises its own BadSignature (not a ValueError) for an r/s/v off the curve.
+        raise ValueError(f"signature does not recover: {type(exc).__name__}") from None
+
+
 def order_hash(order: Mapping[str, Any] | WireOrder, *, chain_id: int, neg_risk: bool) -> str:
     """The order's id as the CLOB reports it: ``0x`` + the EIP-712 digest in lowercase hex."""
     wire = order if isinstance(order, WireOrder) else parse_wire_order(order)
@@ -223,8 +231,7 @@ def recover_order_signer(order: WireOrder, *, chain_id: int, neg_risk: bool) -> 
     """The checksummed address whose key produced ``order.signature`` (ValueError if none)."""
     if not _SIGNATURE.fullmatch(order.signature):
         raise ValueError("signature: expected 65 bytes hex")
-    msg = _order_signable(order, chain_id, neg_risk)
-    return str(Account.recover_message(msg, signature=bytes.fromhex(order.signature[2:])))
+    return _recover(_order_signable(order, chain_id, neg_risk), order.signature)
 
 
 def clob_auth_signable(address: str, timestamp: str, nonce: int, chain_id: int) -> SignableMessage:
@@ -261,5 +268,4 @@ def recover_clob_auth_signer(
     """The checksummed signer of a ClobAuth message (ValueError on a malformed signature)."""
     if not _SIGNATURE.fullmatch(signature):
         raise ValueError("signature: expected 65 bytes hex")
-    msg = clob_auth_signable(address, timestamp, nonce, chain_id)
-    return str(Account.recover_message(msg, signature=bytes.fromhex(signature[2:])))
+    return _recover(clob_auth_signable(address, timestamp, nonce, chain_id), signature)
