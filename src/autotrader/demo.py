@@ -1,8 +1,10 @@
 """`make demo` / `autotrader demo`: the suite on the embedded default, watched from the terminal.
 
-It starts the daemons as real processes on ``etc/demo.yaml`` (a replay of real BTC minutes at
-60× speed), prints each change of the published signal as it happens, then stops everything
-with SIGTERM and reports how each process ended. Logs go to ``<state_dir>/logs/``.
+It starts the local Polymarket simulator and the daemons as real processes on
+``etc/demo.yaml`` (real BTC minutes replayed at 300× speed), prints every published signal
+next to the 15-minute BTC market it is for (that window's Up/Down book, read from the
+simulator), then stops everything with SIGTERM and reports how each process ended. Logs go to
+``<state_dir>/logs/``.
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
+import httpx
+
 from autotrader.config import AppConfig, load_config
-from autotrader.errors import ConfigError
+from autotrader.errors import ConfigError, DataError
+from autotrader.venue.polymarket.parsing import parse_book, parse_gamma_market
 
 DAEMONS = ("signal",)
 
@@ -37,19 +43,27 @@ class DemoRun:
     changes: int = 0
 
     def start(self) -> None:
-        """Start every daemon with its stderr in a log file."""
+        """Start the simulator, then every daemon, each with its stderr in a log file."""
+        self._spawn("sim", ["sim"], stdout=subprocess.PIPE)
+        sim = self.procs["sim"]
+        assert sim.stdout is not None
+        first = sim.stdout.readline().decode().strip()  # "listening on http://HOST:PORT"
+        if not first.startswith("listening on "):
+            raise RuntimeError(f"the simulator did not start; see {self.logs['sim'].name}")
+        print(f"simulator {first}")
+        for name in DAEMONS:
+            self._spawn(name, ["run", name])
+
+    def _spawn(self, name: str, command: list[str], stdout: int | None = None) -> None:
         log_dir = self.config.state_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, AUTOTRADER_CONFIG=str(self.config_path))
         env.pop("NOTIFY_SOCKET", None)
-        for name in DAEMONS:
-            fh = open(log_dir / f"{name}.log", "w")  # noqa: SIM115 - closed in stop()
-            self.logs[name] = fh
-            argv = [sys.executable, "-m", "autotrader", "run", name]
-            self.procs[name] = subprocess.Popen(
-                [*argv, "--config", str(self.config_path)], stderr=fh, env=env
-            )
-            print(f"started autotrader-{name} (pid {self.procs[name].pid}), log {fh.name}")
+        fh = open(log_dir / f"{name}.log", "w")  # noqa: SIM115 - closed in stop()
+        self.logs[name] = fh
+        argv = [sys.executable, "-m", "autotrader", *command, "--config", str(self.config_path)]
+        self.procs[name] = subprocess.Popen(argv, stderr=fh, stdout=stdout, env=env)
+        print(f"started {name} (pid {self.procs[name].pid}), log {fh.name}")
 
     def stop(self) -> dict[str, int]:
         """SIGTERM every daemon, wait, and return the exit codes."""
@@ -57,7 +71,7 @@ class DemoRun:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
         codes = {}
-        for name, proc in self.procs.items():
+        for name, proc in reversed(self.procs.items()):
             try:
                 codes[name] = proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -94,16 +108,37 @@ def _describe(sig: dict[str, Any]) -> str:
     return f"{sig.get('timestamp', '?')}  {price_txt}  {head:<22} {score_txt}  {window.get('slug')}"
 
 
+def window_market(client: httpx.Client, slug: str | None) -> str:
+    """The window's market as the simulator lists it: Up and Down best bid/ask, or why not."""
+    if not slug:
+        return ""
+    try:
+        market = parse_gamma_market(client.get(f"/markets/slug/{slug}").json())
+        books = []
+        for outcome in ("Up", "Down"):
+            token = market.token(outcome)
+            book = parse_book(client.get("/book", params={"token_id": token.token_id}).json())
+            books.append(f"{outcome} {_px(book.best_bid)}/{_px(book.best_ask)}")
+    except (httpx.HTTPError, ValueError, DataError) as exc:
+        return f"| market: {type(exc).__name__}"
+    return "| " + "  ".join(books)
+
+
+def _px(price: Decimal | None) -> str:
+    return f"{price:.2f}" if price is not None else "-"
+
+
 def watch_signal(run: DemoRun, duration_secs: float, out: TextIO) -> None:
     """Print every new signal until ``duration_secs`` pass or a daemon dies."""
     path = run.config.state_dir / "signal.json"
+    client = httpx.Client(base_url=run.config.polymarket.gamma_url, timeout=5)
     deadline = time.monotonic() + duration_secs
     last_ts = None
     last_direction = None
     while time.monotonic() < deadline:
         dead = run.crashed()
         if dead:
-            raise RuntimeError(f"autotrader-{dead} exited early; see its log")
+            raise RuntimeError(f"{dead} exited early; see its log")
         sig = _read_signal(path)
         if sig and sig.get("timestamp") != last_ts:
             last_ts = sig.get("timestamp")
@@ -111,7 +146,8 @@ def watch_signal(run: DemoRun, duration_secs: float, out: TextIO) -> None:
             marker = "  <- changed" if last_direction and sig["direction"] != last_direction else ""
             run.changes += bool(marker)
             last_direction = sig.get("direction")
-            print(_describe(sig) + marker, file=out, flush=True)
+            market = window_market(client, (sig.get("window") or {}).get("slug"))
+            print(f"{_describe(sig)} {market}{marker}", file=out, flush=True)
         time.sleep(0.05)
 
 
@@ -148,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         f"direction changes: {run.changes}"
     )
     for name, code in codes.items():
-        print(f"autotrader-{name}: exit {code}")
+        print(f"{name}: exit {code}")
     return 0 if all(c == 0 for c in codes.values()) and run.seen else 1
 
 

@@ -32,7 +32,9 @@ def nesting_depth(text: str) -> int:
     return deepest
 
 
-def loads_bounded(raw: str | bytes, what: str, *, max_depth: int = MAX_DEPTH) -> Any:
+def loads_bounded(
+    raw: str | bytes, what: str, *, max_depth: int = MAX_DEPTH, **json_kwargs: Any
+) -> Any:
     """Decode ``raw``; malformed, oversized or absurdly nested input raises a one-line DataError."""
     if len(raw) > MAX_BYTES:
         raise DataError(f"{what}: not valid JSON (larger than {MAX_BYTES} bytes)")
@@ -44,7 +46,7 @@ def loads_bounded(raw: str | bytes, what: str, *, max_depth: int = MAX_DEPTH) ->
     if text.count("[") + text.count("{") > max_depth and nesting_depth(text) > max_depth:
         raise DataError(f"{what}: not valid JSON (nested deeper than {max_depth} levels)")
     try:
-        return json.loads(text)
+        return json.loads(text, **json_kwargs)
     except json.JSONDecodeError as exc:
         raise DataError(f"{what}: not valid JSON ({exc.msg} at char {exc.pos})") from None
     except (ValueError, RecursionError) as exc:

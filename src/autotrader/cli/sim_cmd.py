@@ -47,7 +47,13 @@ def register(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (0)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port; 0 picks a free one (default 0, or the port of a loopback polymarket.clob_url "
+        "in --config, so the daemons of that config find the simulator)",
+    )
     parser.add_argument("--data", type=Path, metavar="CANDLES.csv", help="BTC candles to replay")
     parser.add_argument("--speed", type=float, help="simulated seconds per real second (1)")
     parser.add_argument(
@@ -73,6 +79,8 @@ class SimSetup:
 
     clock: Clock
     data: Path
+    host: str
+    port: int
     chain_id: int
     log_level: str
     initial_balance: Decimal
@@ -110,8 +118,9 @@ def resolve_setup(args: argparse.Namespace) -> SimSetup | None:
     for bad arguments or data)."""
     from autotrader.sim.faults import parse_fault_spec
 
-    if not 0 <= args.port <= 65535:
+    if args.port is not None and not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be within 0..65535 (got {args.port})")
+    host, port = args.host, args.port
     if args.speed is not None and not 0 < args.speed <= 100_000:
         raise UsageError(f"--speed must be > 0 and <= 100000 (got {args.speed:g})")
     balance = _balance(args.initial_balance)
@@ -128,6 +137,8 @@ def resolve_setup(args: argparse.Namespace) -> SimSetup | None:
             raise UsageError("no candles: give --data or set feeds.btc.replay.path in the config")
         clock = build_clock(cfg)
         chain_id, level = cfg.polymarket.chain_id, cfg.log_level
+        if port is None:
+            host, port = _loopback_endpoint(cfg.polymarket.clob_url, host)
     else:
         if args.data is None:
             raise UsageError("give --data CANDLES.csv (or --config with feeds.btc.replay.path)")
@@ -135,7 +146,17 @@ def resolve_setup(args: argparse.Namespace) -> SimSetup | None:
         clock = ScaledClock(_first_candle_secs(data), args.speed or 1.0)
         chain_id, level = 137, "info"
     plan = parse_fault_spec(args.faults, now=clock.time())
-    return SimSetup(clock, Path(data), chain_id, level, balance, plan)
+    return SimSetup(clock, Path(data), host, port or 0, chain_id, level, balance, plan)
+
+
+def _loopback_endpoint(url: str, host: str) -> tuple[str, int | None]:
+    """Host and port of a plain-http loopback URL (the simulator's own address), else none."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1"):
+        return parts.hostname, parts.port or 80
+    return host, None
 
 
 def build_server(setup: SimSetup, args: argparse.Namespace) -> SimServer:
@@ -155,7 +176,7 @@ def build_server(setup: SimSetup, args: argparse.Namespace) -> SimServer:
         faults=FaultInjector(setup.faults, seed=args.seed),
         auth=SimAuth(chain_id=setup.chain_id),
     )
-    return SimServer(ctx, args.host, args.port)
+    return SimServer(ctx, setup.host, setup.port)
 
 
 def _prepare(args: argparse.Namespace) -> tuple[SimSetup, SimServer] | int:
@@ -176,7 +197,7 @@ def _prepare(args: argparse.Namespace) -> tuple[SimSetup, SimServer] | int:
     except DataError as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
     except OSError as err:
-        print(f"{PROG}: error: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
+        print(f"{PROG}: error: cannot listen on {setup.host}:{setup.port}: {err}", file=sys.stderr)
     return 1
 
 

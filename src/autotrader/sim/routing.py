@@ -7,7 +7,6 @@ Every error a route raises is an ``HttpError`` and becomes Polymarket's error sh
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -15,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from autotrader.clock import Clock
+from autotrader.errors import DataError
+from autotrader.jsonbound import loads_bounded
 from autotrader.sim.auth import AuthError, SimAuth
 from autotrader.sim.faults import FaultInjector
 
@@ -77,8 +78,8 @@ class Request:
         if not text.strip():
             raise HttpError(400, error)
         try:
-            return json.loads(text, parse_float=str, parse_int=_int_or_str)
-        except (ValueError, RecursionError):
+            return loads_bounded(text, "body", parse_float=str, parse_int=_int_or_str)
+        except DataError:
             raise HttpError(400, error) from None
 
     def param(self, name: str, default: str | None = None) -> str | None:

@@ -23,6 +23,9 @@ from typing import Any, Literal
 
 import httpx
 
+from autotrader.errors import DataError
+from autotrader.jsonbound import loads_bounded
+
 TransportKind = Literal["timeout", "connection"]
 
 # Failures that happen before any byte of the request is written: safe to call "not sent".
@@ -86,8 +89,8 @@ def retry_after_secs(value: str | None, *, now: float | None = None) -> float | 
 
 def _decode(resp: httpx.Response) -> Any:
     try:
-        return resp.json()
-    except ValueError:
+        return loads_bounded(resp.content, f"{resp.request.method} {resp.request.url.path}")
+    except DataError:
         return resp.text
 
 
