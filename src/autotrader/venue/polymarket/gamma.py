@@ -21,7 +21,8 @@ import httpx
 
 from autotrader.domain.markets import Event, Market, MarketQuery
 from autotrader.errors import DataError
-from autotrader.feeds.wire import decode_json, one_line
+from autotrader.feeds.wire import one_line
+from autotrader.jsonbound import loads_bounded
 from autotrader.venue.errors import VenueRefused, VenueUnavailable
 from autotrader.venue.polymarket.parsing import (
     event_from_gamma,
@@ -96,7 +97,7 @@ async def fetch_json(http: httpx.AsyncClient, url: str, params: Params | None = 
             reason=reason_from_error(response.status_code, response.content),
             status=response.status_code,
         )
-    return decode_json(response.content, where)
+    return loads_bounded(response.content, where)
 
 
 def _iso(dt: datetime) -> str:

@@ -15,6 +15,8 @@ import re
 from typing import Any
 
 from autotrader.domain.orders import ReasonCode
+from autotrader.errors import DataError
+from autotrader.jsonbound import loads_bounded
 
 _R = ReasonCode
 
@@ -100,8 +102,8 @@ def error_message(body: Any) -> str:
         body = body.decode("utf-8", errors="replace")
     if isinstance(body, str):
         try:
-            decoded = json.loads(body)
-        except (ValueError, RecursionError):
+            decoded = loads_bounded(body, "error body")
+        except DataError:
             return " ".join(body.split())[:300]
         body = decoded
     if isinstance(body, dict):

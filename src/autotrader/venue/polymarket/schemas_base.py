@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from autotrader.errors import DataError
+from autotrader.jsonbound import loads_bounded
 
 # JSON-style decimals only: Decimal() alone would also take "NaN", "1_000" and " 1 ".
 _DECIMAL = re.compile(r"-?(?:\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?|-?\.\d+")
@@ -156,8 +157,8 @@ def _json_array(value: Any) -> list[Any]:
     if value.strip() == "":
         return []
     try:
-        decoded = json.loads(value)
-    except (ValueError, RecursionError):
+        decoded = loads_bounded(value, "JSON-encoded list")
+    except DataError:
         raise ValueError(f"not a JSON-encoded list: {value[:40]!r}") from None
     if not isinstance(decoded, list):
         raise ValueError(f"expected a JSON-encoded list, got {type(decoded).__name__}")
