@@ -205,8 +205,18 @@ class PolymarketVenue:
         return current.winning_outcome if current is not None else None
 
     async def book(self, token_id: str) -> OrderBook:
-        """GET /book for ``token_id``."""
-        return await self._call("book", reads.book, self._client, token_id)
+        """GET /book for ``token_id``; a tick size that moved since it was cached replaces it.
+
+        The book carries the market's current tick (0.01 becomes 0.001 beyond 0.04/0.96), so
+        every book read also catches a ``tick_size_change`` before an order is signed with a
+        stale tick.
+        """
+        book = await self._call("book", reads.book, self._client, token_id)
+        cached = self.tokens.tick(token_id)
+        if cached is not None and cached != book.tick_size:
+            log.info("tick size of %s changed %s -> %s", token_id[:16], cached, book.tick_size)
+            self.tokens.set_tick(token_id, book.tick_size)
+        return book
 
     async def midpoint(self, token_id: str) -> Decimal | None:
         """GET /midpoint for ``token_id``."""
