@@ -97,9 +97,7 @@ class OrderIntentRow(Base):
         sa.UniqueConstraint("strategy", "entry_key"),
         sa.Index(None, "status", "created_at"),
         sa.Index(None, "strategy", "created_at"),
-        sa.CheckConstraint(
-            "(amount_usd IS NULL) <> (shares IS NULL)", name="amount_xor_shares"
-        ),
+        sa.CheckConstraint("(amount_usd IS NULL) <> (shares IS NULL)", name="amount_xor_shares"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(_ID), primary_key=True)

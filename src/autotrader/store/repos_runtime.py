@@ -1,0 +1,243 @@
+"""What the executor must remember across restarts, and the events every daemon records.
+
+* ``StrategyRuntimeRepo``: per strategy, paused (with reason and time), the count of
+  consecutive venue failures (repeated ones pause the strategy) and the last entry (cooldown).
+  A strategy without a row is running with no failures. Changes are atomic upserts, so two
+  writers never lose an increment.
+* ``EventRepo``: notification events (``trade_executed``, ``strategy_paused``, …). Any daemon
+  records them; issue 6's notifier delivers them and marks them read.
+* ``ExecutorStateRepo``: small facts by key (``reconciled_at``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from autotrader.store.db import insert_for
+from autotrader.store.models import ExecutorStateRow, NotificationEventRow, StrategyRuntimeRow
+from autotrader.store.repos_common import (
+    Now,
+    check_limit,
+    one_line,
+    read_session,
+    to_json_payload,
+    utc_now,
+    write_session,
+)
+
+
+@dataclass(frozen=True)
+class StrategyRuntime:
+    """A strategy's persisted executor state."""
+
+    strategy: str
+    paused: bool
+    pause_reason: str | None
+    paused_at: datetime | None
+    consecutive_venue_failures: int
+    last_entry_at: datetime | None
+
+
+def _runtime(r: StrategyRuntimeRow) -> StrategyRuntime:
+    return StrategyRuntime(
+        strategy=r.strategy,
+        paused=r.paused,
+        pause_reason=r.pause_reason,
+        paused_at=r.paused_at,
+        consecutive_venue_failures=r.consecutive_venue_failures,
+        last_entry_at=r.last_entry_at,
+    )
+
+
+class StrategyRuntimeRepo:
+    """Reads and changes ``strategy_runtime``."""
+
+    def __init__(self, engine: Engine, *, now: Now = utc_now) -> None:
+        self._engine = engine
+        self._now = now
+
+    def get(self, strategy: str) -> StrategyRuntime:
+        """The strategy's state; running with no failures when it has no row yet."""
+        with read_session(self._engine) as session, session.begin():
+            row = session.get(StrategyRuntimeRow, strategy)
+            if row is None:
+                return StrategyRuntime(strategy, False, None, None, 0, None)
+            return _runtime(row)
+
+    def all(self) -> list[StrategyRuntime]:
+        """Every strategy with a row, by name."""
+        query = sa.select(StrategyRuntimeRow).order_by(StrategyRuntimeRow.strategy)
+        with read_session(self._engine) as session, session.begin():
+            return [_runtime(r) for r in session.scalars(query)]
+
+    def pause(self, strategy: str, reason: str) -> bool:
+        """Pause ``strategy``; ``True`` if it was running (so one event is recorded per pause).
+
+        Pausing a paused strategy keeps the first reason and time.
+        """
+        if not reason.strip():
+            raise ValueError(f"strategy {strategy}: a pause needs a reason")
+        before = self._change(strategy, paused=True, pause_reason=one_line(reason))
+        return not before.paused
+
+    def resume(self, strategy: str) -> bool:
+        """Resume ``strategy`` and clear its failure count; ``True`` if it was paused."""
+        before = self._change(strategy, paused=False, consecutive_venue_failures=0)
+        return before.paused
+
+    def record_venue_failure(self, strategy: str) -> int:
+        """Count one more consecutive venue failure; the new count."""
+        return self._change(strategy, failure=True).consecutive_venue_failures + 1
+
+    def record_venue_success(self, strategy: str) -> None:
+        """Reset the consecutive failure count."""
+        self._change(strategy, consecutive_venue_failures=0)
+
+    def record_entry(self, strategy: str, at: datetime) -> None:
+        """Remember ``at`` as the strategy's last entry (for the cooldown)."""
+        self._change(strategy, last_entry_at=at)
+
+    def _change(self, strategy: str, *, failure: bool = False, **values: Any) -> StrategyRuntime:
+        """Apply ``values`` in one locked transaction; the state *before* the change."""
+        now = self._now()
+        seed = insert_for(self._engine, StrategyRuntimeRow).values(
+            strategy=strategy, paused=False, consecutive_venue_failures=0, updated_at=now
+        )
+        query = (
+            sa.select(StrategyRuntimeRow)
+            .where(StrategyRuntimeRow.strategy == strategy)
+            .with_for_update()
+        )
+        with write_session(self._engine) as session, session.begin():
+            # Make sure the row exists, then lock it: concurrent changes queue on the lock.
+            session.execute(seed.on_conflict_do_nothing(index_elements=["strategy"]))
+            row = session.scalars(query).one()
+            before = _runtime(row)
+            if values.get("paused") is True and row.paused:
+                values = {}  # keep the first reason and time
+            elif values.get("paused") is True:
+                values["paused_at"] = now
+            elif values.get("paused") is False:
+                values.update(pause_reason=None, paused_at=None)
+            if failure:
+                values["consecutive_venue_failures"] = row.consecutive_venue_failures + 1
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.updated_at = now
+        return before
+
+
+@dataclass(frozen=True)
+class NotificationEvent:
+    """Something an operator may want to hear about."""
+
+    id: int
+    type: str
+    strategy: str | None
+    created_at: datetime
+    payload: dict[str, Any]
+    read_at: datetime | None
+
+
+def _event(r: NotificationEventRow) -> NotificationEvent:
+    return NotificationEvent(r.id, r.type, r.strategy, r.created_at, dict(r.payload), r.read_at)
+
+
+class EventRepo:
+    """Records and reads ``notification_events``."""
+
+    def __init__(self, engine: Engine, *, now: Now = utc_now) -> None:
+        self._engine = engine
+        self._now = now
+
+    def record(
+        self, type: str, strategy: str | None = None, payload: dict[str, Any] | None = None
+    ) -> int:
+        """Record an event; its id. Decimals in ``payload`` are stored as exact strings."""
+        if not type:
+            raise ValueError("an event needs a type")
+        row = NotificationEventRow(
+            type=type, strategy=strategy, created_at=self._now(), payload=to_json_payload(payload)
+        )
+        with write_session(self._engine) as session, session.begin():
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def list(
+        self,
+        *,
+        unread: bool | None = None,
+        type: str | None = None,
+        strategy: str | None = None,
+        limit: int = 100,
+        oldest_first: bool = False,
+    ) -> list[NotificationEvent]:
+        """Events, newest first (``oldest_first`` for delivery), filtered as asked."""
+        query = sa.select(NotificationEventRow)
+        if unread is not None:
+            read_at = NotificationEventRow.read_at
+            query = query.where(read_at.is_(None) if unread else read_at.is_not(None))
+        if type is not None:
+            query = query.where(NotificationEventRow.type == type)
+        if strategy is not None:
+            query = query.where(NotificationEventRow.strategy == strategy)
+        order = NotificationEventRow.id.asc() if oldest_first else NotificationEventRow.id.desc()
+        query = query.order_by(order).limit(check_limit(limit))
+        with read_session(self._engine) as session, session.begin():
+            return [_event(r) for r in session.scalars(query)]
+
+    def mark_read(self, target: int | Literal["all"]) -> int:
+        """Mark event ``target`` (or every unread one) read; how many changed."""
+        stmt = sa.update(NotificationEventRow).where(NotificationEventRow.read_at.is_(None))
+        if target != "all":
+            stmt = stmt.where(NotificationEventRow.id == target)
+        with self._engine.begin() as conn:
+            return conn.execute(stmt.values(read_at=self._now())).rowcount
+
+
+class ExecutorStateRepo:
+    """Reads and writes ``executor_state`` (string values; timestamps as ISO UTC)."""
+
+    def __init__(self, engine: Engine, *, now: Now = utc_now) -> None:
+        self._engine = engine
+        self._now = now
+
+    def get(self, key: str) -> str | None:
+        """The value of ``key``, or None."""
+        with read_session(self._engine) as session, session.begin():
+            row = session.get(ExecutorStateRow, key)
+            return row.value if row else None
+
+    def set(self, key: str, value: str) -> None:
+        """Insert or overwrite ``key``."""
+        stmt = insert_for(self._engine, ExecutorStateRow).values(
+            key=key, value=value, updated_at=self._now()
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[ExecutorStateRow.key],
+            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+        )
+        with self._engine.begin() as conn:
+            conn.execute(stmt)
+
+    def get_time(self, key: str) -> datetime | None:
+        """The aware datetime stored under ``key`` by ``set_time``."""
+        value = self.get(key)
+        return None if value is None else datetime.fromisoformat(value)
+
+    def set_time(self, key: str, at: datetime) -> None:
+        """Store an aware datetime under ``key`` (naive ones are refused)."""
+        if at.tzinfo is None:
+            raise ValueError(f"{key}: naive datetime {at.isoformat()} refused")
+        self.set(key, at.isoformat())
+
+    def all(self) -> dict[str, str]:
+        """Every key and value."""
+        with read_session(self._engine) as session, session.begin():
+            return {r.key: r.value for r in session.scalars(sa.select(ExecutorStateRow))}
