@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """The live venue (py-clob-client-v2 under PolymarketVenue) against a real simulator process.
 
 The simulator is started as the demo starts it (``python -m autotrader sim --port 0 ...``); the
@@ -11,12 +12,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import queue
 import re
 import stat
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -40,41 +37,23 @@ from autotrader.domain.orders import (
 from autotrader.venue.errors import AmbiguousSubmit, VenueUnavailable
 from autotrader.venue.polymarket.clob import PolymarketVenue
 from autotrader.venue.polymarket.credentials import API_CREDS_FILE, WalletKey
+from harness.sim import DATA, SimProcess
 
-REPO = Path(__file__).resolve().parents[2]
-CANDLES = REPO / "tests" / "data" / "btcusdt_1m_demo.csv"
 T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def sim() -> Iterator[str]:
     """A simulator process; yields its base URL."""
     try:
         import autotrader.sim.server  # noqa: F401
     except ImportError as exc:
         pytest.skip(f"the simulator server (autotrader.sim.server) cannot be imported yet: {exc}")
-    log = (tmp_path_factory.mktemp("sim") / "sim.log").open("w")
-    cmd = [sys.executable, "-m", "autotrader", "sim", "--port", "0", "--data", str(CANDLES)]
-    proc = subprocess.Popen(
-        [*cmd, "--speed", "60"], stdout=subprocess.PIPE, stderr=log, text=True, cwd=REPO
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    out = proc.stdout
-    assert out is not None
-    threading.Thread(target=lambda: lines.put(out.readline()), daemon=True).start()
+    process = SimProcess("sim", "--port", "0", "--data", str(DATA), "--speed", "60")
     try:
-        first = lines.get(timeout=60)
-        m = re.fullmatch(r"listening on (http://[\w.]+:\d+)\n?", first)
-        assert m, f"unexpected first line {first!r}; see {log.name}"
-        yield m.group(1)
+        yield process.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        process.close()
 
 
 def _venue(url: str, state_dir: Path, key: WalletKey | None = None) -> PolymarketVenue:

@@ -1,23 +1,16 @@
+# mypy: disable-error-code="import-untyped"
 """Faults of `autotrader sim`, observed from the outside: statuses, headers, dropped connections,
 orders placed although the answer was lost, engine-restart windows, the control endpoint."""
 
 from __future__ import annotations
 
 import json
-import os
-import queue
-import re
 import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from eth_account import Account
 from py_clob_client_v2 import ClobClient
 from py_clob_client_v2.clob_types import OrderArgsV2, OrderType, PostOrdersV2Args
 from py_clob_client_v2.config import get_contract_config
@@ -26,70 +19,22 @@ from py_clob_client_v2.order_utils import ExchangeOrderBuilderV2
 from py_clob_client_v2.order_utils.model.order_data_v2 import SignedOrderV2, order_to_json_v2
 
 from autotrader.venue.polymarket import schemas as S
-
-REPO = Path(__file__).resolve().parents[2]
-DATA = REPO / "tests" / "data" / "btcusdt_1m_demo.csv"
-STARTUP_SECS = 90
-
-
-class SimProcess:
-    """``python -m autotrader …`` whose first stdout line is ``listening on URL``."""
-
-    def __init__(self, *args: str) -> None:
-        env = {k: v for k, v in os.environ.items() if k != "AUTOTRADER_CONFIG"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "autotrader", *args],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.stderr: list[str] = []
-        lines: queue.Queue[str] = queue.Queue()
-        assert self.proc.stdout is not None and self.proc.stderr is not None
-        for stream, sink in ((self.proc.stdout, lines.put), (self.proc.stderr, self.stderr.append)):
-            threading.Thread(target=_pump, args=(stream, sink), daemon=True).start()
-        try:
-            line = lines.get(timeout=STARTUP_SECS)
-        except queue.Empty:
-            self.proc.kill()
-            raise AssertionError(f"no first line; stderr: {''.join(self.stderr)}") from None
-        match = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+)\n", line)
-        assert match, line
-        self.url = match.group(1)
-
-    def stop(self, signum: int = signal.SIGTERM) -> int:
-        """Signal the process; its exit code."""
-        self.proc.send_signal(signum)
-        return self.proc.wait(timeout=60)
-
-
-def _pump(stream: Any, sink: Any) -> None:
-    for line in stream:
-        sink(line)
+from harness.sim import DATA, SimProcess, clob_client, http_client, run_autotrader, serve_sim
 
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimProcess]:
-    process = SimProcess(
-        "sim", "--port", "0", "--data", str(DATA), "--seed", "5", "--speed", "0.01"
-    )
-    yield process
-    assert process.stop() == 0, "".join(process.stderr)
+    yield from serve_sim("--seed", "5", "--speed", "0.01")
 
 
 @pytest.fixture(scope="module")
 def http(sim: SimProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sim.url, timeout=30) as client:
-        yield client
+    yield from http_client(sim)
 
 
 @pytest.fixture(scope="module")
 def clob(sim: SimProcess) -> ClobClient:
-    client = ClobClient(sim.url, chain_id=137, key=Account.create().key.hex())
-    client.set_api_creds(client.create_or_derive_api_key())
-    return client
+    return clob_client(sim)
 
 
 @pytest.fixture(scope="module")
@@ -288,24 +233,7 @@ def test_faults_flag_applies_from_the_start() -> None:
 
 
 def test_bad_spec_flag_is_one_line_naming_the_token() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "AUTOTRADER_CONFIG"}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "autotrader",
-            "sim",
-            "--data",
-            str(DATA),
-            "--faults",
-            "425:0.1,oops:2",
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_autotrader("sim", "--data", str(DATA), "--faults", "425:0.1,oops:2")
     assert proc.returncode == 2
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """`autotrader sim` as a real subprocess: every endpoint in the real wire shapes.
 
 Responses are validated against the wire schemas (autotrader.venue.polymarket.schemas) and
@@ -8,13 +9,8 @@ py-clob-client-v2 (its own L1/L2 headers and order signing) with a throwaway key
 from __future__ import annotations
 
 import json
-import os
-import queue
 import re
 import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -42,78 +38,29 @@ from py_clob_client_v2.exceptions import PolyApiException
 from pydantic import BaseModel
 
 from autotrader.venue.polymarket import schemas as S
+from harness.sim import DATA, REPO, SimProcess, clob_client, http_client, run_autotrader, serve_sim
 
-REPO = Path(__file__).resolve().parents[2]
-DATA = REPO / "tests" / "data" / "btcusdt_1m_demo.csv"
 FIXTURES = REPO / "tests" / "fixtures" / "polymarket"
-STARTUP_SECS = 90
 
 
 # --- the simulator process ----------------------------------------------------------------------
-
-
-class SimProcess:
-    """``python -m autotrader sim --port 0 …``; ``url`` comes from its first stdout line."""
-
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-        base = {k: v for k, v in os.environ.items() if k != "AUTOTRADER_CONFIG"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "autotrader", *args],
-            cwd=REPO,
-            env={**base, **(env or {})},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.stderr: list[str] = []
-        lines: queue.Queue[str] = queue.Queue()
-        assert self.proc.stdout is not None and self.proc.stderr is not None
-        threading.Thread(target=self._pump, args=(self.proc.stdout, lines.put), daemon=True).start()
-        threading.Thread(
-            target=self._pump, args=(self.proc.stderr, self.stderr.append), daemon=True
-        ).start()
-        try:
-            self.first_line = lines.get(timeout=STARTUP_SECS)
-        except queue.Empty:
-            self.proc.kill()
-            raise AssertionError(f"no first line; stderr: {''.join(self.stderr)}") from None
-        match = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+)\n", self.first_line)
-        assert match, self.first_line
-        self.url = match.group(1)
-
-    @staticmethod
-    def _pump(stream: Any, sink: Any) -> None:
-        for line in stream:
-            sink(line)
-
-    def stop(self, signum: int = signal.SIGTERM) -> int:
-        """Signal the process and return its exit code."""
-        self.proc.send_signal(signum)
-        return self.proc.wait(timeout=60)
 
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimProcess]:
     # Slow simulated time: the house re-quotes every 5 simulated seconds, and the tests compare
     # several reads of one book.
-    process = SimProcess(
-        "sim", "--port", "0", "--data", str(DATA), "--seed", "3", "--speed", "0.01"
-    )
-    yield process
-    assert process.stop() == 0, "".join(process.stderr)
+    yield from serve_sim("--seed", "3", "--speed", "0.01")
 
 
 @pytest.fixture(scope="module")
 def http(sim: SimProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sim.url, timeout=30) as client:
-        yield client
+    yield from http_client(sim)
 
 
 @pytest.fixture(scope="module")
 def clob(sim: SimProcess) -> ClobClient:
-    client = ClobClient(sim.url, chain_id=137, key=Account.create().key.hex())
-    client.set_api_creds(client.create_or_derive_api_key())
-    return client
+    return clob_client(sim)
 
 
 def fixture(name: str) -> Any:
@@ -553,15 +500,7 @@ def test_config_supplies_the_shared_clock_and_the_candles(tmp_path: Path) -> Non
     ],
 )
 def test_bad_arguments_are_one_line(args: tuple[str, ...], message: str) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "AUTOTRADER_CONFIG"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "autotrader", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_autotrader(*args)
     assert proc.returncode in (1, 2) and proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], proc.stderr

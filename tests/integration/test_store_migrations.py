@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -16,8 +14,7 @@ from autotrader.errors import ConfigError, OperationalError
 from autotrader.store import migrate
 from autotrader.store.db import create_db_engine
 from autotrader.store.models import Base
-
-REPO = Path(__file__).resolve().parents[2]
+from harness.store import run_gated
 
 
 def _versions(url: str) -> list[str]:
@@ -91,33 +88,8 @@ _RACER = textwrap.dedent(
 
 
 def test_three_processes_upgrade_concurrently(database_url: str) -> None:
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", _RACER, database_url],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=REPO,
-        )
-        for _ in range(3)
-    ]
-    try:
-        for proc in procs:
-            assert proc.stdout is not None
-            assert proc.stdout.readline().strip() == "ready"
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        results = [proc.communicate(timeout=120) for proc in procs]
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    for proc, (out, err) in zip(procs, results, strict=True):
-        assert proc.returncode == 0, err
+    for code, out, err in run_gated(_RACER, [[database_url]] * 3):
+        assert code == 0, err
         assert out.strip() == "done"
     assert _versions(database_url) == [migrate.head_revision()]
 

@@ -11,30 +11,17 @@ import sqlalchemy as sa
 
 from autotrader.domain.markets import Window
 from autotrader.domain.signals import Direction, NoTradeReason, Signal, SignalBasis
-from autotrader.store import migrate
 from autotrader.store.db import create_db_engine
 from autotrader.store.repos import HeartbeatRepo, SignalRepo
 from autotrader.store.types import Money, UTCDateTime
+from harness.store import Ticker, migrated_engine
 
 T0 = datetime(2026, 11, 20, 12, 0, 0, 123456, tzinfo=UTC)
 
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[sa.Engine]:
-    migrate.upgrade(database_url)
-    eng = create_db_engine(database_url)
-    yield eng
-    eng.dispose()
-
-
-class Ticker:
-    """A hand-moved wall clock for the heartbeat repository."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
+    yield from migrated_engine(database_url)
 
 
 def test_heartbeat_upsert(engine: sa.Engine) -> None:

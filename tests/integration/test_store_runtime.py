@@ -12,30 +12,16 @@ import pytest
 import sqlalchemy as sa
 
 from autotrader.domain.fills import Settlement
-from autotrader.store import migrate
-from autotrader.store.db import create_db_engine
 from autotrader.store.repos_runtime import EventRepo, ExecutorStateRepo, StrategyRuntimeRepo
 from autotrader.store.repos_trading import SettlementRepo
+from harness.store import Ticker, migrated_engine
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
-class Ticker:
-    """A hand-moved clock for the repositories' timestamps."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def engine(database_url: str) -> Iterator[sa.Engine]:
-    migrate.upgrade(database_url)
-    eng = create_db_engine(database_url)
-    yield eng
-    eng.dispose()
+    yield from migrated_engine(database_url)
 
 
 def _settlement(token: str = "up", payout: str = "1") -> Settlement:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,31 +17,17 @@ from autotrader.domain.fills import Fill
 from autotrader.domain.intents import IntentKind, IntentStatus, OrderIntent
 from autotrader.domain.orders import OrderRequest, OrderStatus, OrderType, Side
 from autotrader.store import migrate
-from autotrader.store.db import create_db_engine
 from autotrader.store.repos_intents import DuplicateEntry, IntentAdded, IntentRepo
 from autotrader.store.repos_trading import FillRepo, OrderRepo
+from harness.store import Ticker, migrated_engine, run_gated
 
-REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 HASH = "0x" + "ab" * 32
 
 
-class Ticker:
-    """A hand-moved clock for the repositories' timestamps."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def engine(database_url: str) -> Iterator[sa.Engine]:
-    migrate.upgrade(database_url)
-    eng = create_db_engine(database_url)
-    yield eng
-    eng.dispose()
+    yield from migrated_engine(database_url)
 
 
 def _intent(
@@ -240,33 +223,10 @@ def test_concurrent_claimers_never_share_an_intent(engine: sa.Engine, database_u
         repo.add(intent)
         ids.add(intent.id)
     names = [f"claimer-{i}" for i in range(4)]
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", _CLAIMER, database_url, name],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=REPO,
-        )
-        for name in names
-    ]
-    try:
-        for proc in procs:
-            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        results = [proc.communicate(timeout=120) for proc in procs]
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    results = run_gated(_CLAIMER, [[database_url, name] for name in names])
     claims: dict[str, list[str]] = {}
-    for name, proc, (out, err) in zip(names, procs, results, strict=True):
-        assert proc.returncode == 0, err
+    for name, (code, out, err) in zip(names, results, strict=True):
+        assert code == 0, err
         claims[name] = json.loads(out)
     every = [i for got in claims.values() for i in got]
     assert len(every) == len(set(every)) == 200  # each claimed once, none twice

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """The simulator's CLOB authentication against what the real py-clob-client-v2 produces.
 
 Every header and order here is made by the client's own signing functions (offline, with a

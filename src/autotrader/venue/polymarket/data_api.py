@@ -61,38 +61,30 @@ class DataPosition:
     slug: str | None = None
 
 
-def trade_from_v2(t: DataV2Trade) -> DataTrade:
-    """A validated v2 trade row as a ``DataTrade``."""
+def _trade(t: DataV2Trade | DataV1Trade, token_id: str, what: str) -> DataTrade:
     return DataTrade(
         ts=t.timestamp,
-        side=read_side(t.side, "data trade"),
+        side=read_side(t.side, what),
         size=t.size,
         price=t.price,
         usd=t.size * t.price,
         wallet=t.proxy_wallet,
         condition_id=t.condition_id,
-        token_id=t.token_id,
+        token_id=token_id,
         outcome=t.outcome,
         slug=t.slug,
         tx_hash=t.transaction_hash,
     )
+
+
+def trade_from_v2(t: DataV2Trade) -> DataTrade:
+    """A validated v2 trade row as a ``DataTrade``."""
+    return _trade(t, t.token_id, "data trade")
 
 
 def trade_from_v1(t: DataV1Trade) -> DataTrade:
     """A validated v1 (camelCase) trade row as a ``DataTrade``."""
-    return DataTrade(
-        ts=t.timestamp,
-        side=read_side(t.side, "data v1 trade"),
-        size=t.size,
-        price=t.price,
-        usd=t.size * t.price,
-        wallet=t.proxy_wallet,
-        condition_id=t.condition_id,
-        token_id=t.asset,
-        outcome=t.outcome,
-        slug=t.slug,
-        tx_hash=t.transaction_hash,
-    )
+    return _trade(t, t.asset, "data v1 trade")
 
 
 def position_from_v2(p: DataV2Position) -> DataPosition:
