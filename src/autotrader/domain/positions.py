@@ -190,7 +190,9 @@ def apply_settlement(pos: Position, stl: Settlement) -> tuple[Position, PnlEvent
     if pos.settled:
         raise SettlementError(f"{pos.key} was already settled")
     if stl.shares != pos.shares:
-        raise SettlementError(f"settlement of {stl.shares} shares for {pos.key} holding {pos.shares}")
+        raise SettlementError(
+            f"settlement of {stl.shares} shares for {pos.key} holding {pos.shares}"
+        )
     realized = stl.payout_usd - pos.cost_basis_usd
     new = replace(
         pos,
@@ -212,9 +214,7 @@ class Replay:
     events: tuple[PnlEvent, ...]
 
 
-def replay(
-    fills: Iterable[StrategyFill], settlements: Iterable[StrategySettlement] = ()
-) -> Replay:
+def replay(fills: Iterable[StrategyFill], settlements: Iterable[StrategySettlement] = ()) -> Replay:
     """Apply all fills and settlements in time order (a fill before a settlement at the same
     instant, otherwise the given order). ``DuplicateFill`` on a repeated trade id."""
     seen: set[str] = set()
