@@ -27,6 +27,8 @@ COMMAND_MODULES = (
     "autotrader.cli.status_cmd",
     "autotrader.cli.signal_cmd",
     "autotrader.cli.sim_cmd",
+    "autotrader.cli.trade_cmd",
+    "autotrader.cli.ledger_cmd",
 )
 
 

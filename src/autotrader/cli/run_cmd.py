@@ -21,10 +21,16 @@ def _signal() -> ServiceFactory:
     return SignalService
 
 
+def _executor() -> ServiceFactory:
+    from autotrader.daemons.executor import ExecutorService
+
+    return ExecutorService
+
+
 # daemon name -> loader of its service factory; None for the daemons later issues build.
 DAEMONS: dict[str, Callable[[], ServiceFactory] | None] = {
     "signal": _signal,
-    "executor": None,
+    "executor": _executor,
     "scheduler": None,
 }
 

@@ -1,0 +1,173 @@
+"""`autotrader orders|trades|positions|ledger [--strategy S] [--json]`: what the executor did.
+
+Read-only views of the database: orders (newest first), trades (the fills, oldest first),
+positions (replayed from the fills) and the ledger per configured strategy. ``--json`` prints
+one JSON document (a list, or an object per strategy for ``ledger``); money as exact strings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from autotrader.cli import config_path, load_or_report
+from autotrader.config import AppConfig
+from autotrader.domain.positions import PositionError
+from autotrader.errors import AutotraderError
+from autotrader.executor.books import all_ledgers, load_snapshot
+from autotrader.store.db import create_db_engine, db_errors
+from autotrader.store.repos_trading import FillRepo, OrderRepo
+
+Rows = list[dict[str, Any]]
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], parent: argparse.ArgumentParser
+) -> None:
+    """Add ``orders``, ``trades``, ``positions`` and ``ledger``."""
+    views: dict[str, tuple[str, Callable[[AppConfig, sa.Engine, str | None], Rows]]] = {
+        "orders": ("orders placed by the executor (newest first)", _orders),
+        "trades": ("fills, the source of truth (oldest first)", _trades),
+        "positions": ("open positions per strategy, from the fills", _positions),
+        "ledger": ("allocated, deployed, available, P&L and fees per strategy", _ledger),
+    }
+    for name, (help_text, view) in views.items():
+        parser = sub.add_parser(name, parents=[parent], help=help_text)
+        parser.add_argument("--strategy", help="only this strategy")
+        parser.add_argument("--json", action="store_true", help="print one JSON document")
+        parser.add_argument("--limit", type=int, default=100, help="at most this many (100)")
+        parser.set_defaults(func=_runner(name, view))
+
+
+def _orders(config: AppConfig, engine: sa.Engine, strategy: str | None) -> Rows:
+    return [
+        {
+            "id": o.id,
+            "intent_id": o.intent_id,
+            "strategy": o.strategy,
+            "market_slug": o.market_slug,
+            "outcome": o.outcome,
+            "side": o.side.value,
+            "type": o.order_type.value,
+            "price": o.price,
+            "size": o.size,
+            "amount_usd": o.amount_usd,
+            "size_matched": o.size_matched,
+            "status": o.status.value,
+            "venue_order_id": o.venue_order_id,
+            "reason_code": o.reason_code,
+            "created_at": o.created_at,
+        }
+        for o in OrderRepo(engine).list(strategy=strategy)
+    ]
+
+
+def _trades(config: AppConfig, engine: sa.Engine, strategy: str | None) -> Rows:
+    repo = FillRepo(engine)
+    fills = repo.for_strategy(strategy) if strategy else repo.all()
+    return [
+        {
+            "trade_id": r.fill.trade_id,
+            "order_id": r.order_id,
+            "strategy": r.strategy,
+            "venue_order_id": r.fill.venue_order_id,
+            "token_id": r.fill.token_id,
+            "side": r.fill.side.value,
+            "price": r.fill.price,
+            "size": r.fill.size,
+            "fee_usd": r.fill.fee_usd,
+            "liquidity": r.fill.liquidity,
+            "ts": r.fill.ts,
+        }
+        for r in fills
+    ]
+
+
+def _positions(config: AppConfig, engine: sa.Engine, strategy: str | None) -> Rows:
+    snap = load_snapshot(engine)
+    return [
+        {
+            "strategy": p.strategy,
+            "token_id": p.token_id,
+            "shares": p.shares,
+            "avg_price": p.avg_price,
+            "cost_basis_usd": p.cost_basis_usd,
+            "realized_pnl_usd": p.realized_pnl_usd,
+            "fees_usd": p.fees_usd,
+            "opened_at": p.opened_at,
+        }
+        for p in snap.history.positions.values()
+        if p.is_open and strategy in (None, p.strategy)
+    ]
+
+
+def _ledger(config: AppConfig, engine: sa.Engine, strategy: str | None) -> Rows:
+    ledgers = all_ledgers(config, load_snapshot(engine))
+    return [
+        {
+            "strategy": name,
+            "allocated_usd": lg.allocated_usd,
+            "deployed_usd": lg.deployed_usd,
+            "available_usd": lg.available_usd,
+            "realized_pnl_usd": lg.realized_pnl_usd,
+            "fees_usd": lg.fees_usd,
+            "net_pnl_usd": lg.net_pnl_usd,
+            "balanced": lg.balanced(),
+        }
+        for name, lg in ledgers.items()
+        if strategy in (None, name)
+    ]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat(timespec="seconds"))
+    return str(value)
+
+
+def _print(rows: Rows, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(rows, default=_text, indent=2))
+        return
+    if not rows:
+        print("(none)")
+        return
+    cols = list(rows[0])
+    cells = [[_text(r[c]) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _runner(
+    name: str, view: Callable[[AppConfig, sa.Engine, str | None], Rows]
+) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        config = load_or_report(config_path(args))
+        if config is None:
+            return 1
+        try:
+            with db_errors(config.database_url, connecting=True):
+                engine = create_db_engine(config.database_url)
+            try:
+                rows = view(config, engine, args.strategy)
+            finally:
+                engine.dispose()
+        except (AutotraderError, PositionError, sa.exc.SQLAlchemyError) as exc:
+            print(f"autotrader {name}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+            return 1
+        _print(rows[: max(args.limit, 0)] if name != "ledger" else rows, args.json)
+        return 0
+
+    return run

@@ -1,0 +1,343 @@
+"""The order path, one intent at a time: checks → order row → hash → POST → fills → outcome.
+
+Exactly once (DESIGN.md §4): the order row (our client order id) is committed before anything
+is sent, and the signed order's hash before the POST. A refusal before acceptance (425, 429, a
+connection that never opened, the post-only period) retries the *same* prepared order while the
+intent is valid. An ambiguous submit is never re-sent: the order is looked up by hash (order,
+then trades) for a bounded grace period; if the venue knows nothing of it by then the intent
+fails with a reason and the order stays SUBMITTED, so later syncs still find it if it surfaces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import TypeVar
+
+import sqlalchemy as sa
+
+from autotrader.clock import Clock
+from autotrader.config import AppConfig
+from autotrader.domain import risk
+from autotrader.domain.intents import IntentStatus, OrderIntent, to_order_request
+from autotrader.domain.markets import Market
+from autotrader.domain.orders import OrderStatus, PreparedOrder, ReasonCode, Side, SubmitResult
+from autotrader.errors import DataError
+from autotrader.executor.books import ContextInputs, risk_context, strategy_config
+from autotrader.executor.faults import kill_point
+from autotrader.executor.journal import TradesJournal
+from autotrader.executor.outcome import (
+    NOT_FOUND,
+    NOT_FOUND_TEXT,
+    Finish,
+    Finished,
+    intent_finish,
+    journal_record,
+)
+from autotrader.executor.sync import OrderSync, move, record_fills
+from autotrader.store.repos_intents import IntentRepo, StoredIntent
+from autotrader.store.repos_runtime import EventRepo, StrategyRuntimeRepo
+from autotrader.store.repos_trading import FillRepo, OrderRepo, StoredOrder
+from autotrader.venue.base import Venue
+from autotrader.venue.errors import AmbiguousSubmit, VenueRefused, VenueUnavailable
+
+log = logging.getLogger("autotrader.executor")
+T = TypeVar("T")
+
+AMBIGUOUS_GRACE_SECS = 15.0  # real seconds of looking an ambiguous order up by hash
+FOLLOW_UP_SECS = 10.0  # real seconds of waiting for a held order's fate or a fill's trade
+LOOKUP_INTERVAL_SECS = 0.2
+MAX_WAIT_SECS = 10.0  # clock seconds between retries when the venue gives no Retry-After
+VENUE_UNAVAILABLE = "VENUE_UNAVAILABLE"
+_REJECTED, _FAILED, _EXPIRED = IntentStatus.REJECTED, IntentStatus.FAILED, IntentStatus.EXPIRED
+
+
+class OrderPath:
+    """Turns claimed intents into orders at ``venue`` (see the module docstring)."""
+
+    def __init__(self, config: AppConfig, venue: Venue, engine: sa.Engine, clock: Clock) -> None:
+        self.config = config
+        self._venue = venue
+        self._engine = engine
+        self._clock = clock
+        self._intents = IntentRepo(engine, now=clock.now)
+        self._orders = OrderRepo(engine, now=clock.now)
+        self._runtime = StrategyRuntimeRepo(engine, now=clock.now)
+        self._events = EventRepo(engine, now=clock.now)
+        self._sync = OrderSync(venue, engine, clock)
+        self._journal = TradesJournal(config.state_dir)
+
+    async def run(self, stored: StoredIntent) -> Finish:
+        """Carry a claimed intent to its terminal status; the status and reason given."""
+        intent = stored.intent
+        kill_point("claimed")
+        try:
+            finish = await self._execute(intent)
+        except Finished as done:
+            finish = done.finish
+            self._close_unsent(intent, finish)
+        self._intents.finish(intent.id, finish.status, finish.code, finish.text)
+        log.info(
+            "intent %s %s: %s [%s] %s",
+            intent.id,
+            intent.strategy,
+            finish.status,
+            finish.code,
+            finish.text,
+        )
+        return finish
+
+    async def resume(self, intent: OrderIntent, order: StoredOrder) -> Finish:
+        """Finish an intent whose order a previous run left behind (start-up reconciliation)."""
+        try:
+            finish = await self._conclude(intent, order)
+        except Finished as done:
+            finish = done.finish
+        self._intents.finish(intent.id, finish.status, finish.code, finish.text)
+        return finish
+
+    # --- checks ----------------------------------------------------------------------------
+
+    async def _execute(self, intent: OrderIntent) -> Finish:
+        now = self._clock.now()
+        if intent.expired(now):
+            until = intent.valid_until.isoformat()
+            raise Finished(
+                _EXPIRED,
+                risk.RiskReason.INTENT_EXPIRED.value,
+                f"valid until {until}, claimed at {now.isoformat()}",
+            )
+        cfg = strategy_config(self.config, intent.strategy)
+        if cfg is None:
+            raise Finished(
+                _REJECTED,
+                "UNKNOWN_STRATEGY",
+                f"strategy {intent.strategy} is not in the configuration",
+            )
+        runtime = self._runtime.get(intent.strategy)
+        if runtime.paused:
+            raise Finished(
+                _REJECTED,
+                risk.RiskReason.STRATEGY_PAUSED.value,
+                f"strategy {intent.strategy} is paused: {runtime.pause_reason}",
+            )
+        market = await self._market(intent)
+        book = await self._read(intent, "book", lambda: self._venue.book(intent.token_id))
+        fees = await self._read(intent, "fees", lambda: self._venue.fee_schedule(intent.token_id))
+        inputs = ContextInputs(self._clock.now(), book, fees, runtime)
+        decision = risk.check(intent, risk_context(self.config, self._engine, cfg, inputs))
+        if not decision.approved:
+            assert decision.reason is not None  # a rejection always carries its reason
+            self._on_risk_rejection(intent, decision)
+            raise Finished(_REJECTED, decision.reason.value, decision.detail)
+        return await self._place(intent, market, book.tick_size, decision)
+
+    async def _market(self, intent: OrderIntent) -> Market:
+        slug = intent.market_slug
+        market = await self._read(intent, "market", lambda: self._venue.market_by_slug(slug))
+        if market is None:
+            raise Finished(_REJECTED, ReasonCode.MARKET_NOT_READY.value, f"no market {slug}")
+        if not market.tradable:
+            raise Finished(
+                _REJECTED, ReasonCode.MARKET_CLOSED.value, f"market {slug} is not accepting orders"
+            )
+        try:
+            market.token_by_id(intent.token_id)
+        except ValueError as exc:
+            raise Finished(_REJECTED, ReasonCode.INVALID_TOKEN.value, str(exc)) from None
+        return market
+
+    def _on_risk_rejection(self, intent: OrderIntent, decision: risk.RiskDecision) -> None:
+        if decision.reason is risk.RiskReason.DAILY_LOSS_LIMIT:
+            self._pause(intent.strategy, decision.detail, "daily_loss_limit")
+
+    def _pause(self, strategy: str, reason: str, cause: str) -> None:
+        if self._runtime.pause(strategy, reason):
+            payload = {"reason": reason, "cause": cause}
+            self._events.record("strategy_paused", strategy, payload)
+            if cause == "venue":
+                self._events.record("venue_degraded", strategy, payload)
+            log.warning("strategy %s paused: %s", strategy, reason)
+
+    # --- the order ---------------------------------------------------------------------------
+
+    async def _place(
+        self,
+        intent: OrderIntent,
+        market: Market,
+        tick: Decimal,
+        decision: risk.RiskDecision,
+    ) -> Finish:
+        try:
+            request = to_order_request(
+                intent,
+                uuid.uuid4().hex,
+                tick_size=tick,
+                price=decision.price,
+                shares=decision.shares,
+                neg_risk=market.neg_risk,
+            )
+        except ValueError as exc:
+            raise Finished(_REJECTED, ReasonCode.INVALID_ORDER.value, str(exc)) from None
+        order = self._orders.create(
+            request,
+            intent_id=intent.id,
+            strategy=intent.strategy,
+            market_slug=intent.market_slug,
+            outcome=intent.outcome,
+        )
+        kill_point("order_created")
+        try:
+            prepared = await self._read(intent, "prepare", lambda: self._venue.prepare(request))
+        except ValueError as exc:
+            raise Finished(_REJECTED, ReasonCode.INVALID_ORDER.value, str(exc)) from None
+        order = self._orders.set_prepared(order.id, prepared.venue_order_id)
+        kill_point("hash_stored")
+        order = await self._post(intent, order, prepared)
+        return await self._conclude(intent, order)
+
+    async def _post(
+        self, intent: OrderIntent, order: StoredOrder, prepared: PreparedOrder
+    ) -> StoredOrder:
+        attempt = 0
+        while True:
+            try:
+                result = await self._venue.post(prepared)
+            except VenueUnavailable as exc:
+                # 425/429/not connected: refused before acceptance, the same order may go again.
+                attempt += 1
+                await self._unavailable(intent, exc, attempt, "post")
+                continue
+            except AmbiguousSubmit as exc:
+                self._venue_failed(intent.strategy, str(exc))
+                order = move(self._engine, order, OrderStatus.SUBMITTED, order.size_matched)
+                return await self._resolve_ambiguous(order)
+            kill_point("post_sent")
+            if result.reason is ReasonCode.POST_ONLY_PERIOD:
+                attempt += 1
+                await self._wait(intent, None, attempt, f"post-only period: {result.message}")
+                continue
+            self._runtime.record_venue_success(intent.strategy)
+            return self._answered(order, result)
+
+    def _answered(self, order: StoredOrder, result: SubmitResult) -> StoredOrder:
+        kill_point("post_answered")
+        record_fills(self._engine, order, list(result.fills))
+        kill_point("fill_stored")
+        code = result.reason.value if result.reason is not None else None
+        text = result.message if not result.accepted else None
+        return move(
+            self._engine,
+            order,
+            result.status,
+            result.filled_size,
+            reason_code=code,
+            reason_text=text,
+        )
+
+    async def _resolve_ambiguous(self, order: StoredOrder) -> StoredOrder:
+        """Look the order up by hash until the venue knows it, or the grace period ends."""
+        deadline = time.monotonic() + AMBIGUOUS_GRACE_SECS
+        while True:
+            try:
+                look = await self._sync.lookup(order)
+                if look.found:
+                    return look.order
+            except VenueUnavailable as exc:
+                log.warning("order %s: lookup by hash failed: %s", order.id, exc)
+            if time.monotonic() >= deadline:
+                raise Finished(_FAILED, NOT_FOUND, NOT_FOUND_TEXT)
+            await asyncio.sleep(LOOKUP_INTERVAL_SECS)
+
+    async def _conclude(self, intent: OrderIntent, order: StoredOrder) -> Finish:
+        order = await self._follow_up(order)
+        fills = [r.fill for r in FillRepo(self._engine).for_order(order.id)]
+        finish = intent_finish(order, fills)
+        if fills and order.side is Side.BUY:
+            self._runtime.record_entry(intent.strategy, self._clock.now())
+        self._journal.append(journal_record(intent, order, fills, finish, self._clock.now()))
+        return finish
+
+    async def _follow_up(self, order: StoredOrder) -> StoredOrder:
+        """Wait (bounded) for a held order's fate and for the trades of what it matched."""
+        deadline = time.monotonic() + FOLLOW_UP_SECS
+        while self._incomplete(order) and time.monotonic() < deadline:
+            await asyncio.sleep(LOOKUP_INTERVAL_SECS)
+            try:
+                order = (await self._sync.lookup(order)).order
+            except VenueUnavailable as exc:
+                log.warning("order %s: follow-up failed: %s", order.id, exc)
+        return order
+
+    def _incomplete(self, order: StoredOrder) -> bool:
+        """Held, of unknown fate, or matched with fewer shares recorded than matched (a live
+        venue answers a match before its trades are listed, and with no size)."""
+        if order.venue_order_id is None or order.status is OrderStatus.PENDING:
+            return False
+        if order.status in (OrderStatus.DELAYED, OrderStatus.SUBMITTED):
+            return True
+        fills = FillRepo(self._engine).for_order(order.id)
+        recorded = sum((r.fill.size for r in fills), Decimal(0))
+        if order.status is OrderStatus.FILLED and recorded == 0:
+            return True
+        return recorded < order.size_matched
+
+    def _close_unsent(self, intent: OrderIntent, finish: Finish) -> None:
+        # An order still PENDING here was never accepted (refused, or never posted).
+        for order in self._orders.for_intent(intent.id):
+            if order.status is OrderStatus.PENDING:
+                move(
+                    self._engine,
+                    order,
+                    OrderStatus.REJECTED,
+                    order.size_matched,
+                    reason_code=finish.code,
+                    reason_text=f"not placed: {finish.text}",
+                )
+
+    # --- venue trouble -----------------------------------------------------------------------
+
+    async def _read(self, intent: OrderIntent, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        attempt = 0
+        while True:
+            try:
+                return await call()
+            except VenueUnavailable as exc:
+                attempt += 1
+                await self._unavailable(intent, exc, attempt, what)
+            except VenueRefused as exc:
+                raise Finished(_REJECTED, exc.reason.value, f"{what}: {exc}") from None
+            except DataError as exc:
+                raise Finished(_FAILED, "VENUE_DATA_ERROR", f"{what}: {exc}") from None
+
+    async def _unavailable(
+        self, intent: OrderIntent, exc: VenueUnavailable, attempt: int, what: str
+    ) -> None:
+        if self._venue_failed(intent.strategy, f"{what}: {exc}"):
+            raise Finished(_FAILED, VENUE_UNAVAILABLE, f"{what}: {exc}; strategy paused")
+        await self._wait(intent, exc.retry_after_secs, attempt, f"{what}: {exc}")
+
+    def _venue_failed(self, strategy: str, why: str) -> bool:
+        """Count a venue failure; True when the strategy got paused for it."""
+        count = self._runtime.record_venue_failure(strategy)
+        limit = self.config.executor.max_consecutive_venue_failures
+        if count < limit:
+            return False
+        self._pause(strategy, f"{count} consecutive venue failures, last: {why}", "venue")
+        return True
+
+    async def _wait(
+        self, intent: OrderIntent, retry_after: float | None, attempt: int, why: str
+    ) -> None:
+        delay = retry_after if retry_after is not None else min(0.5 * 2**attempt, MAX_WAIT_SECS)
+        now = self._clock.now()
+        if now.timestamp() + delay >= intent.valid_until.timestamp():
+            raise Finished(
+                _EXPIRED, VENUE_UNAVAILABLE, f"venue unavailable until valid_until: {why}"
+            )
+        log.warning("intent %s: %s; retrying in %.1fs", intent.id, why, delay)
+        await self._clock.sleep(delay)

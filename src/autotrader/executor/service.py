@@ -1,0 +1,149 @@
+"""The executor service: reconcile, then claim intents one at a time and carry each to its end.
+
+Every ``executor.poll_interval_ms`` the tick claims the oldest pending intent (``claim_next``)
+and runs it through the order path, then the next, until none is left. Nothing is claimed until
+start-up reconciliation has succeeded; ``STATUS=`` says so. Every ``position_check_secs`` the
+orders that may still change (resting, held, or of unknown fate) are synced with the venue.
+Healthy — so the watchdog is fed — while this loop keeps turning.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date
+
+import sqlalchemy as sa
+
+from autotrader.clock import Clock
+from autotrader.config import AppConfig
+from autotrader.domain.orders import OrderStatus
+from autotrader.errors import TemporaryError
+from autotrader.executor.order_path import OrderPath
+from autotrader.executor.reconcile import Reconciler
+from autotrader.executor.sync import OrderSync
+from autotrader.executor.venues import OpenVenue, build_venue
+from autotrader.store.repos_common import default_claimer
+from autotrader.store.repos_intents import IntentRepo
+from autotrader.store.repos_trading import OrderRepo
+
+log = logging.getLogger("autotrader.executor")
+
+MAX_INTENTS_PER_TICK = 100  # then the runtime gets a turn (status, stop requests)
+HEALTHY_WITHIN_SECS = 60.0
+_WATCHED = (
+    OrderStatus.LIVE,
+    OrderStatus.DELAYED,
+    OrderStatus.PARTIALLY_FILLED,
+    OrderStatus.SUBMITTED,
+)
+
+
+class ExecutorService:
+    """The `autotrader run executor` service (DESIGN.md §3, §4)."""
+
+    name = "executor"
+
+    def __init__(self, config: AppConfig, clock: Clock, db: sa.Engine) -> None:
+        self._config = config
+        self._clock = clock
+        self._engine = db
+        self._venue: OpenVenue = build_venue(config, clock)  # ConfigError: live without key
+        self._path = OrderPath(config, self._venue.venue, db, clock)
+        self._reconciler = Reconciler(self._path, self._venue.venue, db, clock)
+        self._sync = OrderSync(self._venue.venue, db, clock)
+        self._intents = IntentRepo(db, now=clock.now)
+        self._orders = OrderRepo(db, now=clock.now)
+        self._claimer = default_claimer()
+        self._reconciled = False
+        self._reconcile_error: str | None = None
+        self._last_turn = time.monotonic()
+        self._next_sync = 0.0
+        self._day: date | None = None
+        self._done_today = 0
+        self._open_orders = 0
+
+    @property
+    def tick_secs(self) -> float:
+        """Real seconds between polls for new intents."""
+        return self._config.executor.poll_interval_ms / 1000
+
+    async def startup(self) -> None:
+        """Create the state folder and try the first reconciliation (retried on every tick)."""
+        self._config.state_dir.mkdir(parents=True, exist_ok=True)
+        log.info("executor starting: mode %s, venue %s", self._config.mode, self._venue.name)
+        await self._reconcile()
+
+    async def on_tick(self) -> None:
+        """Reconcile if not yet done; then run every pending intent; then sync watched orders."""
+        self._last_turn = time.monotonic()
+        if not self._reconciled and not await self._reconcile():
+            return
+        for _ in range(MAX_INTENTS_PER_TICK):
+            stored = self._intents.claim_next(self._claimer)
+            if stored is None:
+                break
+            await self._path.run(stored)
+            self._count_done()
+            self._last_turn = time.monotonic()
+        if time.monotonic() >= self._next_sync:
+            self._next_sync = time.monotonic() + self._config.executor.position_check_secs
+            await self._sync_watched()
+
+    def reload(self, config: AppConfig) -> None:
+        """Take new limits and strategies; a changed mode or venue needs a restart."""
+        if (config.mode, config.polymarket) != (self._config.mode, self._config.polymarket):
+            log.warning("mode/polymarket changed: the venue changes when the executor restarts")
+        self._config = config
+        self._path.config = config
+
+    async def shutdown(self) -> None:
+        """Close the venue's connections (orders in flight are reconciled at the next start)."""
+        await self._venue.aclose()
+
+    def healthy(self) -> bool:
+        """Healthy while the venue loop keeps turning."""
+        return time.monotonic() - self._last_turn <= HEALTHY_WITHIN_SECS
+
+    def status_line(self) -> str:
+        """One line for STATUS= and the heartbeat row."""
+        venue = f"venue {self._venue.name}"
+        if not self._reconciled:
+            why = f": {self._reconcile_error}" if self._reconcile_error else ""
+            return f"reconciling with {venue}, not trading yet{why}"
+        orders = "order" if self._open_orders == 1 else "orders"
+        return (
+            f"ready: {self._done_today} intents done today, {self._open_orders} open {orders}, "
+            f"{venue}"
+        )
+
+    # -- internals ---------------------------------------------------------------------------
+
+    async def _reconcile(self) -> bool:
+        try:
+            await self._reconciler.run()
+        except TemporaryError as exc:
+            self._reconcile_error = str(exc)
+            log.warning("reconciliation failed, not trading yet: %s", exc)
+            return False
+        self._reconciled, self._reconcile_error = True, None
+        self._open_orders = len(self._orders.open_orders())
+        return True
+
+    def _count_done(self) -> None:
+        today = self._clock.now().astimezone(self._config.tz).date()
+        if today != self._day:
+            self._day, self._done_today = today, 0
+        self._done_today += 1
+        self._open_orders = len(self._orders.open_orders())
+
+    async def _sync_watched(self) -> None:
+        for order in self._orders.non_terminal():
+            if order.status not in _WATCHED:
+                continue
+            try:
+                await self._sync.lookup(order)
+            except TemporaryError as exc:
+                log.warning("order %s: sync failed: %s", order.id, exc)
+                return
+        self._open_orders = len(self._orders.open_orders())

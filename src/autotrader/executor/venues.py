@@ -1,0 +1,55 @@
+"""Which venue the executor trades on: chosen once, here, from ``mode`` (no ``if paper`` elsewhere).
+
+* ``paper``: ``PaperVenue`` against Polymarket's public market data at ``polymarket.gamma_url`` /
+  ``clob_url`` (the real venue, or the simulator in tests and the demo). No key needed.
+* ``live``: ``PolymarketVenue`` with the wallet key from ``$CREDENTIALS_DIRECTORY`` or
+  ``polymarket.key_file``; without one the executor refuses to start (``ConfigError`` naming the
+  files it looked for).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from autotrader.clock import Clock
+from autotrader.config import AppConfig
+from autotrader.executor.market_data import PublicMarketData
+from autotrader.venue.base import Venue
+from autotrader.venue.paper import PaperVenue
+from autotrader.venue.polymarket.clob import PolymarketVenue
+
+
+@dataclass(frozen=True)
+class OpenVenue:
+    """A venue and how to release its connections."""
+
+    venue: Venue
+    aclose: Callable[[], Awaitable[None]]
+
+    @property
+    def name(self) -> str:
+        """The venue's name (``paper``, ``polymarket``)."""
+        return self.venue.name
+
+
+def _paper(config: AppConfig, clock: Clock) -> OpenVenue:
+    pm = config.polymarket
+    md = PublicMarketData(gamma_url=pm.gamma_url, clob_url=pm.clob_url, chain_id=pm.chain_id)
+    return OpenVenue(PaperVenue(md, clock), md.aclose)
+
+
+def _live(config: AppConfig, clock: Clock) -> OpenVenue:
+    venue = PolymarketVenue.from_config(config)  # ConfigError without the wallet key
+    return OpenVenue(venue, venue.aclose)
+
+
+VENUE_FACTORIES: dict[str, Callable[[AppConfig, Clock], OpenVenue]] = {
+    "paper": _paper,
+    "live": _live,
+}
+
+
+def build_venue(config: AppConfig, clock: Clock) -> OpenVenue:
+    """The venue for ``config.mode`` (ConfigError when live trading lacks its key)."""
+    return VENUE_FACTORIES[config.mode](config, clock)
