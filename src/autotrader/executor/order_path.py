@@ -118,13 +118,9 @@ class OrderPath:
                 "UNKNOWN_STRATEGY",
                 f"strategy {intent.strategy} is not in the configuration",
             )
+        # A paused strategy is refused by risk.check, which lets exits through: a strategy
+        # paused for its daily loss must still be able to sell at its stop-loss.
         runtime = self._runtime.get(intent.strategy)
-        if runtime.paused:
-            raise Finished(
-                _REJECTED,
-                risk.RiskReason.STRATEGY_PAUSED.value,
-                f"strategy {intent.strategy} is paused: {runtime.pause_reason}",
-            )
         market = await self._market(intent)
         book = await self._read(intent, "book", lambda: self._venue.book(intent.token_id))
         fees = await self._read(intent, "fees", lambda: self._venue.fee_schedule(intent.token_id))
