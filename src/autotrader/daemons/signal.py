@@ -27,6 +27,7 @@ from autotrader.feeds import build_feed_chain
 from autotrader.feeds.base import FeedChain, PriceQuote
 from autotrader.fsutil import atomic_write
 from autotrader.signal.params import SeedParams
+from autotrader.signal.published import published_path
 from autotrader.signal.seed import SeedEngine
 from autotrader.store.repos import SignalRepo
 
@@ -209,7 +210,7 @@ class SignalService:
 
     async def _publish(self, signal: Signal, grid_t: float) -> None:
         doc = json.dumps(signal.to_json_dict(), separators=(",", ":")).encode()
-        path = self._config.state_dir / "signal.json"
+        path = published_path(self._config.state_dir)
         await asyncio.to_thread(atomic_write, path, doc + b"\n")
         snapshot_at = self._last.snapshot_at if self._last else -math.inf
         # On the sample grid, so float jitter in the tick time never skips a snapshot.
