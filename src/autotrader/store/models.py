@@ -239,3 +239,13 @@ class ExecutorStateRow(Base):
     key: Mapped[str] = mapped_column(sa.String(_ID), primary_key=True)
     value: Mapped[str] = mapped_column(sa.Text)
     updated_at: Mapped[datetime]
+
+
+# Tables declared in their own modules (one per feature); imported here so that importing
+# ``models`` registers every table on ``Base.metadata``.
+from autotrader.store import (  # noqa: E402
+    models_executor,  # noqa: F401
+    models_notify,  # noqa: F401
+    models_pipeline,  # noqa: F401
+    models_scheduler,  # noqa: F401
+)

@@ -1,0 +1,23 @@
+"""Scheduler tables: strategy schedule state and the runs log (issue 5).
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-21
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Create the tables."""
+
+
+def downgrade() -> None:
+    """Drop the tables."""

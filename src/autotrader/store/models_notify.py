@@ -1,0 +1,6 @@
+"""Notification delivery tables (issue 6).
+
+Imported at the end of ``models.py`` so every table is on ``Base.metadata``.
+"""
+
+from __future__ import annotations
