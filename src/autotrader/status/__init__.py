@@ -1,1 +1,1 @@
-"""autotrader.status."""
+"""The static HTML status page (issue 6)."""
