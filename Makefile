@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 SHARED ?= $(abspath ../shared)
 export AUTOTRADER_SHARED ?= $(SHARED)
 
-.PHONY: install sysdeps test lint demo bench clean
+.PHONY: install sysdeps test lint demo bench clean deb
 
 # System packages (Debian): only when root and only what is missing.
 sysdeps:
@@ -36,6 +36,11 @@ demo: install
 
 bench: install
 	@$(PY) bench/run.py
+
+# The Debian package (dh-virtualenv into /opt/venvs/autotrader) in dist/; as root the build
+# tools are apt-installed first (scripts/debdeps.sh). Needs no .venv.
+deb:
+	@bash scripts/build-deb.sh dist
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var demo-state

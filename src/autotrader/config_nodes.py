@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     Field,
     PlainSerializer,
     PlainValidator,
@@ -32,6 +33,7 @@ from autotrader.config_base import (
     located_error,
     rebuild_error,
 )
+from autotrader.strategies.expr import check as check_formula
 
 
 class Node(Frozen):
@@ -46,8 +48,17 @@ class Node(Frozen):
         return {} if data is None else data
 
 
-Expression = Annotated[str, Field(min_length=1, max_length=500)]
-"""A formula over the item's fields; checked further by the scheduler's expression language."""
+def _check_formula(value: str) -> str:
+    # Unknown names, syntax errors and hostile input are config errors, found by
+    # `autotrader config check` with the formula's YAML location.
+    problems = check_formula(value)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return value
+
+
+Expression = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_check_formula)]
+"""A formula over the item's fields in the safe language of ``autotrader.strategies.expr``."""
 
 OrderType = Literal["market", "limit"]
 
@@ -154,6 +165,7 @@ class ExitPosition(Node):
     fraction: Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)] = Decimal(1)
     order_type: OrderType = "market"
     limit_price: Probability | None = None
+    valid_for: PositiveDuration = 30.0
 
     @model_validator(mode="after")
     def _consistent(self) -> ExitPosition:

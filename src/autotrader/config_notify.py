@@ -11,9 +11,11 @@ from pydantic import AfterValidator, Field, model_validator
 
 from autotrader.config_base import (
     ClockTime,
+    ConfigPath,
     CredentialName,
     Frozen,
     HttpUrl,
+    PositiveDuration,
     in_window,
     located_error,
 )
@@ -53,7 +55,13 @@ EmailAddress = Annotated[str, AfterValidator(_email_address)]
 
 
 class EmailConfig(Frozen):
-    """SMTP delivery; the password (if any) comes from the credential ``password_credential``."""
+    """SMTP delivery.
+
+    With ``username`` set the client logs in; the password comes from the systemd credential
+    ``password_credential`` (``$CREDENTIALS_DIRECTORY/<name>``), else from ``password_file``, a
+    file only this user may read (development). ``ca_file`` trusts a private CA or a
+    self-signed server certificate for ``starttls`` / ``tls``.
+    """
 
     smtp_host: Annotated[str, Field(min_length=1, max_length=253)]
     smtp_port: int = Field(25, ge=1, le=65535)
@@ -62,7 +70,17 @@ class EmailConfig(Frozen):
     security: Literal["none", "starttls", "tls"] = "none"
     username: Annotated[str, Field(min_length=1)] | None = None
     password_credential: CredentialName = "smtp-password"
+    password_file: ConfigPath | None = None
+    ca_file: ConfigPath | None = None
     timeout_secs: float = Field(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _tls_only_with_security(self) -> EmailConfig:
+        if self.ca_file is not None and self.security == "none":
+            raise located_error(
+                "EmailConfig", [(("ca_file",), "needs security: starttls or tls", None)]
+            )
+        return self
 
 
 class WebhookConfig(Frozen):
@@ -90,6 +108,26 @@ class QuietHours(Frozen):
         return in_window(now, self.start, self.end)
 
 
+class RetryConfig(Frozen):
+    """Backoff of failed deliveries: ``initial`` after the first failure, doubling up to ``max``.
+
+    A delivery is never given up: it stays queued (in the database) until it goes out.
+    """
+
+    initial: PositiveDuration = 30.0
+    max: PositiveDuration = 3600.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RetryConfig:
+        if self.max < self.initial:
+            raise located_error("RetryConfig", [(("max",), "must be at least initial", None)])
+        return self
+
+    def delay(self, attempts: int) -> float:
+        """Seconds to wait after the ``attempts``-th consecutive failure (1, 2, …)."""
+        return min(self.max, self.initial * 2.0 ** min(max(attempts - 1, 0), 30))
+
+
 class EventConfig(Frozen):
     """What happens to one event type: whether it is recorded and how each channel sends it."""
 
@@ -105,7 +143,15 @@ class NotificationsConfig(Frozen):
     webhook: WebhookConfig | None = None
     quiet_hours: QuietHours | None = None
     critical: tuple[EventType, ...] = DEFAULT_CRITICAL
+    daily_digest_at: ClockTime = time(8, 0)
+    retry: RetryConfig = RetryConfig()
     events: Mapping[EventType, EventConfig] = Field(default_factory=dict)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The configured delivery channels (``email``, ``webhook``)."""
+        found = (("email", self.email), ("webhook", self.webhook))
+        return tuple(name for name, cfg in found if cfg is not None)
 
     def event(self, event_type: str) -> EventConfig:
         """The settings of ``event_type`` (defaults when it is not listed)."""

@@ -1,9 +1,13 @@
 """`make demo` / `autotrader demo`: the suite on the embedded default, watched from the terminal.
 
-It starts the local Polymarket simulator and the daemons as real processes on
-``etc/demo.yaml`` (real BTC minutes replayed at 300× speed), prints every published signal
-next to the 15-minute BTC market it is for (that window's Up/Down book, read from the
-simulator), then stops everything with SIGTERM and reports how each process ended. Logs go to
+It starts a local SMTP sink, the local Polymarket simulator and the three daemons (signal,
+scheduler, executor) as real processes on ``etc/demo.yaml`` (real BTC minutes replayed at 300×
+speed, two strategies: the BTC 15-minute one and a pipeline). While they run it prints every
+published signal next to the 15-minute BTC market it is for (that window's Up/Down book, read
+from the simulator) and every notification event the daemons record (trades, exits,
+settlements, watchlist changes). Then it stops everything with SIGTERM, reports how each
+process ended and what the strategies did (``autotrader strategy list``, ``autotrader trades``),
+renders the status page and counts the e-mails the sink received. Logs go to
 ``<state_dir>/logs/``.
 """
 
@@ -25,10 +29,11 @@ from typing import Any, TextIO
 import httpx
 
 from autotrader.config import AppConfig, load_config
+from autotrader.demo_report import EventTail, fresh_state, report, start_sink
 from autotrader.errors import ConfigError, DataError
 from autotrader.venue.polymarket.parsing import parse_book, parse_gamma_market
 
-DAEMONS = ("signal",)
+DAEMONS = ("signal", "executor", "scheduler")
 
 
 @dataclass
@@ -41,6 +46,7 @@ class DemoRun:
     logs: dict[str, TextIO] = field(default_factory=dict)
     seen: Counter[str] = field(default_factory=Counter)
     changes: int = 0
+    events: EventTail | None = None
 
     def start(self) -> None:
         """Start the simulator, then every daemon, each with its stderr in a log file."""
@@ -148,6 +154,8 @@ def watch_signal(run: DemoRun, duration_secs: float, out: TextIO) -> None:
             last_direction = sig.get("direction")
             market = window_market(client, (sig.get("window") or {}).get("slug"))
             print(f"{_describe(sig)} {market}{marker}", file=out, flush=True)
+        if run.events is not None:
+            run.events.print_new(out)
         time.sleep(0.05)
 
 
@@ -164,13 +172,13 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 1
-    # A fresh simulated timeline each run: the replay starts again at its first bar.
-    (config.state_dir / "clock.json").unlink(missing_ok=True)
-    (config.state_dir / "signal.json").unlink(missing_ok=True)
+    fresh_state(config)
     run = DemoRun(config_path, config)
     print(f"autotrader demo: {config_path} (state in {config.state_dir}), {args.duration:.0f}s")
-    run.start()
+    sink = start_sink(config)
     try:
+        run.start()
+        run.events = EventTail(config)
         watch_signal(run, args.duration, sys.stdout)
     except KeyboardInterrupt:
         print("interrupted")
@@ -178,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"demo: {exc}", file=sys.stderr)
     finally:
         codes = run.stop()
+        if run.events is not None:
+            run.events.print_new(sys.stdout)
+            run.events.close()
     print(
         f"signals seen: {sum(run.seen.values())} "
         f"({', '.join(f'{k} {v}' for k, v in sorted(run.seen.items()))}), "
@@ -185,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for name, code in codes.items():
         print(f"{name}: exit {code}")
+    report(config_path, config, sink)
     return 0 if all(c == 0 for c in codes.values()) and run.seen else 1
 
 

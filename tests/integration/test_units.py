@@ -107,7 +107,8 @@ def secs(value: str) -> float:
 
 def test_there_are_units() -> None:
     assert (UNITS / "autotrader.target").is_file()
-    assert (UNITS / "autotrader-signal.service") in SERVICES
+    names = {p.name for p in SERVICES}
+    assert names == {f"autotrader-{d}.service" for d in ("signal", "executor", "scheduler")}
 
 
 def test_verify_prints_nothing(analyze: str, tmp_path: Path) -> None:
@@ -177,3 +178,51 @@ def test_signal_unit_gets_no_wallet_key() -> None:
     """Only the executor touches money; the signal daemon must not even see the key."""
     unit = UNITS / "autotrader-signal.service"
     assert not [k for _s, k, _v in directives(unit) if "Credential" in k]
+
+
+def credentials(unit: Path) -> dict[str, list[str]]:
+    """Credential name -> the directives that provide it (LoadCredential, SetCredential …)."""
+    found: dict[str, list[str]] = {}
+    for _section, key, value in directives(unit):
+        if "Credential" in key:
+            found.setdefault(value.partition(":")[0], []).append(f"{key}={value}")
+    return found
+
+
+@pytest.mark.parametrize(
+    ("unit", "name", "file"),
+    [
+        ("autotrader-executor.service", AppConfig().polymarket.key_credential, "polymarket-key"),
+        ("autotrader-scheduler.service", "smtp-password", "smtp-password"),
+    ],
+)
+def test_each_secret_reaches_only_its_daemon(unit: str, name: str, file: str) -> None:
+    """The executor gets the wallet key, the scheduler the SMTP password, each nothing else.
+
+    LoadCredential= of a missing file fails the start in systemd 252, so each comes with a
+    blank SetCredential= fallback: paper mode (no key) and e-mail without login must start.
+    """
+    assert credentials(UNITS / unit) == {
+        name: [
+            f"LoadCredential={name}:/etc/autotrader/credentials/{file}",
+            f"SetCredential={name}:\\n",
+        ]
+    }
+
+
+def test_the_smtp_credential_name_is_the_config_default() -> None:
+    from autotrader.config_notify import EmailConfig
+
+    field = EmailConfig.model_fields["password_credential"]
+    assert field.default == "smtp-password"
+
+
+def test_the_package_installs_every_unit() -> None:
+    """debian/autotrader.install ships packaging/systemd/* to lib/systemd/system."""
+    install = (REPO / "packaging" / "debian" / "autotrader.install").read_text().splitlines()
+    shipped: set[str] = set()
+    for line in install:
+        source, _, dest = line.partition(" ")
+        if dest.strip() == "lib/systemd/system/":
+            shipped |= {p.name for p in REPO.glob(source)}
+    assert shipped == {p.name for p in UNITS.iterdir()}

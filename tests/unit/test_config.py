@@ -94,7 +94,10 @@ def test_demo_config_validates_with_paths_inside_the_repository() -> None:
     assert cfg.clock.start == datetime(2026, 2, 21, 14, 30, tzinfo=UTC)
     assert cfg.signal.interval_secs == 60
     assert (cfg.feeds.btc.stale_after_secs, cfg.feeds.btc.unhealthy_after_secs) == (180, 900)
-    assert [s.kind for s in cfg.strategies] == ["btc_updown_15m"]
+    assert [s.kind for s in cfg.strategies] == ["btc_updown_15m", "pipeline"]
+    # E-mails go to the demo's local SMTP sink, never off the machine.
+    assert cfg.notifications.email is not None
+    assert cfg.notifications.email.smtp_host == "127.0.0.1"
 
 
 def test_minimal_file_gets_every_default(tmp_path: Path) -> None:

@@ -25,10 +25,15 @@ COMMAND_MODULES = (
     "autotrader.cli.config_cmd",
     "autotrader.cli.db_cmd",
     "autotrader.cli.status_cmd",
+    "autotrader.cli.page_cmd",
     "autotrader.cli.signal_cmd",
     "autotrader.cli.sim_cmd",
     "autotrader.cli.trade_cmd",
     "autotrader.cli.ledger_cmd",
+    "autotrader.cli.position_cmd",
+    "autotrader.cli.strategy_cmd",
+    "autotrader.cli.watchlist_cmd",
+    "autotrader.cli.notifications_cmd",
 )
 
 

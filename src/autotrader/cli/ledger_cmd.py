@@ -1,8 +1,10 @@
 """`autotrader orders|trades|positions|ledger [--strategy S] [--json]`: what the executor did.
 
 Read-only views of the database: orders (newest first), trades (the fills, oldest first),
-positions (replayed from the fills) and the ledger per configured strategy. ``--json`` prints
-one JSON document (a list, or an object per strategy for ``ledger``); money as exact strings.
+positions (replayed from the fills; with ``status`` open, or redeemable for a settled live
+winner whose tokens are still to be redeemed on-chain) and the ledger per configured strategy.
+``--json`` prints one JSON document (a list, or an object per strategy for ``ledger``); money
+as exact strings.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import sqlalchemy as sa
 
 from autotrader.cli import config_path, load_or_report
 from autotrader.config import AppConfig
-from autotrader.domain.positions import PositionError
+from autotrader.domain.positions import PositionError, PositionKey
 from autotrader.errors import AutotraderError
 from autotrader.executor.books import all_ledgers, load_snapshot
 from autotrader.store.db import create_db_engine, db_errors
@@ -90,21 +92,43 @@ def _trades(config: AppConfig, engine: sa.Engine, strategy: str | None) -> Rows:
 
 
 def _positions(config: AppConfig, engine: sa.Engine, strategy: str | None) -> Rows:
-    snap = load_snapshot(engine)
-    return [
+    # Open positions, then settled winners still to be redeemed on-chain (live mode).
+    from autotrader.store.repos_executor import position_markets, redemptions
+
+    snap, markets = load_snapshot(engine), position_markets(engine)
+    rows: Rows = [
         {
             "strategy": p.strategy,
+            "market_slug": markets.get(p.token_id, (None, None))[0],
+            "outcome": markets.get(p.token_id, (None, None))[1],
             "token_id": p.token_id,
+            "status": "open",
             "shares": p.shares,
             "avg_price": p.avg_price,
             "cost_basis_usd": p.cost_basis_usd,
             "realized_pnl_usd": p.realized_pnl_usd,
             "fees_usd": p.fees_usd,
+            "redeemable_usd": None,
             "opened_at": p.opened_at,
         }
         for p in snap.history.positions.values()
         if p.is_open and strategy in (None, p.strategy)
     ]
+    for r in redemptions(engine):
+        if strategy not in (None, r.strategy):
+            continue
+        pos = snap.history.positions.get(PositionKey(r.strategy, r.token_id))
+        rows.append(
+            {
+                "strategy": r.strategy, "market_slug": r.market_slug, "outcome": r.outcome,
+                "token_id": r.token_id, "status": "redeemable", "shares": r.shares,
+                "avg_price": None, "cost_basis_usd": None,
+                "realized_pnl_usd": pos.realized_pnl_usd if pos else None,
+                "fees_usd": pos.fees_usd if pos else None, "redeemable_usd": r.payout_usd,
+                "opened_at": None,
+            }
+        )  # fmt: skip
+    return rows
 
 
 def _ledger(config: AppConfig, engine: sa.Engine, strategy: str | None) -> Rows:

@@ -27,11 +27,17 @@ def _executor() -> ServiceFactory:
     return ExecutorService
 
 
-# daemon name -> loader of its service factory; None for the daemons later issues build.
+def _scheduler() -> ServiceFactory:
+    from autotrader.daemons.scheduler import SchedulerService
+
+    return SchedulerService
+
+
+# daemon name -> loader of its service factory; None for a daemon not built yet.
 DAEMONS: dict[str, Callable[[], ServiceFactory] | None] = {
     "signal": _signal,
     "executor": _executor,
-    "scheduler": None,
+    "scheduler": _scheduler,
 }
 
 

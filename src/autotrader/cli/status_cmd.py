@@ -1,7 +1,10 @@
 """`autotrader status [--json]`: is the suite alive, and what is the signal?
 
 Shows every daemon that ever wrote a heartbeat (pid, state, age of its last beat, its status
-line) and the current signal from ``<state_dir>/signal.json``.
+line), the current signal from ``<state_dir>/signal.json``, and the trading counts: trades
+(fills) today and in total, and open positions, per strategy and overall. "Today" is the
+calendar day in the configured time zone on the installation's clock (the simulated one when
+``clock`` says so, as the executor counts it).
 
 A daemon is *active* when its last beat is at most ``3 × daemons.heartbeat_secs`` old and its
 state is not ``stopped`` or ``failed``. Exit codes follow ``systemctl is-active``: 0 when every
@@ -25,6 +28,7 @@ import sqlalchemy as sa
 from autotrader.cli import config_path, load_or_report
 from autotrader.cli.db_cmd import database_url
 from autotrader.config import AppConfig
+from autotrader.domain.positions import PositionError
 from autotrader.errors import AutotraderError
 from autotrader.signal.published import published_path, read_published
 from autotrader.store.db import create_db_engine, db_errors, sanitize_url, sqlite_path
@@ -137,6 +141,57 @@ def read_signal(path: Path, now: datetime) -> dict[str, Any]:
     }
 
 
+def _today_start(cfg: AppConfig) -> datetime:
+    """Midnight (in ``cfg.tz``) of the installation's current day, as aware UTC."""
+    now = datetime.now(UTC)
+    if cfg.clock.simulated and (cfg.state_dir / "clock.json").exists():
+        from autotrader.daemons.setup import build_clock
+
+        now = build_clock(cfg).now()  # joins the recorded timeline; creates nothing
+    local = now.astimezone(cfg.tz)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+def trading_counts(cfg: AppConfig) -> dict[str, Any] | None:
+    """Trades today / in total and open positions, per strategy and overall; None when there
+    is no database or no executor table yet (status creates nothing)."""
+    url = database_url(cfg)
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return None
+    from autotrader.executor.books import load_snapshot
+    from autotrader.store.repos_executor import trade_counts
+
+    since = _today_start(cfg)
+    engine = create_db_engine(url)
+    try:
+        with db_errors(engine.url, connecting=True), engine.connect() as conn:
+            if not sa.inspect(conn).has_table("fills"):
+                return None
+        with db_errors(engine.url):
+            counts = trade_counts(engine, since)
+            positions = load_snapshot(engine).history.positions.values()
+    finally:
+        engine.dispose()
+    names = [s.name for s in cfg.strategies]
+    per: dict[str, dict[str, int]] = {
+        n: {"trades_today": 0, "trades_total": 0, "open_positions": 0} for n in names
+    }
+    for name, (today, total) in counts.items():
+        row = per.setdefault(name, {"trades_today": 0, "trades_total": 0, "open_positions": 0})
+        row["trades_today"], row["trades_total"] = today, total
+    for pos in positions:
+        if pos.is_open:
+            row = per.setdefault(
+                pos.strategy, {"trades_today": 0, "trades_total": 0, "open_positions": 0}
+            )
+            row["open_positions"] += 1
+    totals = {k: sum(r[k] for r in per.values()) for k in ("trades_today", "trades_total")}
+    opened = sum(r["open_positions"] for r in per.values())
+    day = since.astimezone(cfg.tz).date().isoformat()
+    return {"day": day, **totals, "open_positions": opened, "strategies": per}
+
+
 def run(args: argparse.Namespace) -> int:
     """``autotrader status``."""
     cfg = load_or_report(config_path(args))
@@ -149,6 +204,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"autotrader status: {err}", file=sys.stderr)
         return EXIT_ERROR
     signal = read_signal(published_path(cfg.state_dir), now)
+    try:
+        trading = trading_counts(cfg)
+    except (AutotraderError, PositionError) as err:
+        print(f"autotrader status: {' '.join(str(err).split())}", file=sys.stderr)
+        return EXIT_ERROR
     code = EXIT_OK if daemons and all(d.active for d in daemons) else EXIT_INACTIVE
     if args.json:
         doc = {
@@ -157,10 +217,12 @@ def run(args: argparse.Namespace) -> int:
             "stale_after_secs": STALE_FACTOR * cfg.daemons.heartbeat_secs,
             "daemons": [d.to_json() for d in daemons],
             "signal": signal,
+            "trading": trading,
         }
         print(json.dumps(doc, indent=2))
     else:
         print(render_text(daemons, signal))
+        print(render_trading(trading))
     return code
 
 
@@ -191,6 +253,22 @@ def render_signal(signal: dict[str, Any]) -> str:
         f"signal: {signal['direction']} confidence {signal['confidence']:.1f} "
         f"written {format_age(signal['age_secs'])} ago, window {signal['window_slug'] or '-'}"
     )
+
+
+def render_trading(trading: dict[str, Any] | None) -> str:
+    """Trades and open positions, overall then per strategy."""
+    if trading is None:
+        return "trading: no trades yet (no executor tables in the database)"
+    lines = [
+        f"trading ({trading['day']}): {trading['trades_today']} trades today, "
+        f"{trading['trades_total']} in total, {trading['open_positions']} open positions"
+    ]
+    for name, row in trading["strategies"].items():
+        lines.append(
+            f"  {name:<20} {row['trades_today']:>4} today {row['trades_total']:>6} total "
+            f"{row['open_positions']:>4} open"
+        )
+    return "\n".join(lines)
 
 
 def format_age(secs: float) -> str:

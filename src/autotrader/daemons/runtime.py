@@ -46,6 +46,7 @@ from autotrader.daemons.setup import build_clock, open_database
 from autotrader.daemons.watch import ConfigWatcher
 from autotrader.errors import ConfigError, OperationalError, TemporaryError
 from autotrader.log import setup_logging
+from autotrader.notify.record import record_reload_failed
 from autotrader.store.repos import HeartbeatRepo
 
 log = logging.getLogger("autotrader.runtime")
@@ -282,8 +283,11 @@ class _Runtime:
         except ConfigError as exc:
             problems = "; ".join(str(p) for p in exc.problems)
             log.error("reload refused, keeping the previous configuration: %s", problems)
+            refused = [str(p) for p in exc.problems]
+            await asyncio.to_thread(record_reload_failed, self.engine, self.name, refused)
         except OSError as exc:  # load_config reports a missing file as ConfigError; be safe
             log.error("reload refused, keeping the previous configuration: %s", exc)
+            await asyncio.to_thread(record_reload_failed, self.engine, self.name, [str(exc)])
         else:
             for field in ("state_dir", "database_url", "clock"):
                 if getattr(self.config, field) != getattr(new, field):

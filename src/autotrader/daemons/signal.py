@@ -26,6 +26,7 @@ from autotrader.domain.signals import Direction, NoTradeReason, Signal
 from autotrader.feeds import build_feed_chain
 from autotrader.feeds.base import FeedChain, PriceQuote
 from autotrader.fsutil import atomic_write
+from autotrader.notify.record import record_feed_stale
 from autotrader.signal.params import SeedParams
 from autotrader.signal.published import published_path
 from autotrader.signal.seed import SeedEngine
@@ -51,6 +52,8 @@ class SignalService:
         self._config = config
         self._clock = clock
         self._repo = SignalRepo(db)
+        self._db = db
+        self._stale_event: str | None = None  # feeds summary of a stale episode to record
         self._chain: FeedChain = build_feed_chain(config.feeds.btc, clock)
         self._engine = self._new_engine(config)
         self._pending: AppConfig | None = None
@@ -95,6 +98,10 @@ class SignalService:
         quote = self._chain.freshest()
         signal = self._evaluate(grid_t, now, quote)
         await self._publish(signal, grid_t)
+        if self._stale_event is not None:  # one feed_stale notification per stale episode
+            feeds, self._stale_event = self._stale_event, None
+            stale_after = self._config.feeds.btc.stale_after_secs
+            await asyncio.to_thread(record_feed_stale, self._db, stale_after, feeds)
 
     def reload(self, config: AppConfig) -> None:
         """Take a new configuration; applied at the next tick (feeds restart only if changed)."""
@@ -201,6 +208,7 @@ class SignalService:
                 self._feed_summary(),
             )
             self._stale_logged = True
+            self._stale_event = self._feed_summary()
 
     def _feed_summary(self) -> str:
         parts = []

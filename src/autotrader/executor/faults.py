@@ -3,7 +3,7 @@
 Steps of the order path, in order: ``claimed``, ``order_created``, ``hash_stored``,
 ``post_sent`` (the POST returned, its answer not yet looked at), ``post_answered`` (the answer
 read, nothing of it stored yet), ``fill_stored`` (its fills stored; the order's status and the
-intent not yet).
+intent not yet). ``settling``: a settlement decided, nothing of it stored yet.
 Unset in production; the variable is read once per process.
 """
 
@@ -13,7 +13,15 @@ import os
 import signal
 
 FAULT_ENV = "AUTOTRADER_FAULT_KILL_AT"
-STEPS = ("claimed", "order_created", "hash_stored", "post_sent", "post_answered", "fill_stored")
+STEPS = (
+    "claimed",
+    "order_created",
+    "hash_stored",
+    "post_sent",
+    "post_answered",
+    "fill_stored",
+    "settling",
+)
 _KILL_AT = os.environ.get(FAULT_ENV) or None
 
 

@@ -28,6 +28,7 @@ from autotrader.domain.markets import Market
 from autotrader.domain.orders import OrderStatus, PreparedOrder, ReasonCode, Side, SubmitResult
 from autotrader.errors import DataError
 from autotrader.executor.books import ContextInputs, risk_context, strategy_config
+from autotrader.executor.events import pause_strategy
 from autotrader.executor.faults import kill_point
 from autotrader.executor.journal import TradesJournal
 from autotrader.executor.outcome import (
@@ -48,7 +49,7 @@ from autotrader.venue.errors import AmbiguousSubmit, VenueRefused, VenueUnavaila
 log = logging.getLogger("autotrader.executor")
 T = TypeVar("T")
 
-AMBIGUOUS_GRACE_SECS = 15.0  # real seconds of looking an ambiguous order up by hash
+AMBIGUOUS_GRACE_SECS = 15.0  # clock seconds of looking an ambiguous order up by hash
 FOLLOW_UP_SECS = 10.0  # real seconds of waiting for a held order's fate or a fill's trade
 LOOKUP_INTERVAL_SECS = 0.2
 MAX_WAIT_SECS = 10.0  # clock seconds between retries when the venue gives no Retry-After
@@ -152,12 +153,8 @@ class OrderPath:
             self._pause(intent.strategy, decision.detail, "daily_loss_limit")
 
     def _pause(self, strategy: str, reason: str, cause: str) -> None:
-        if self._runtime.pause(strategy, reason):
-            payload = {"reason": reason, "cause": cause}
-            self._events.record("strategy_paused", strategy, payload)
-            if cause == "venue":
-                self._events.record("venue_degraded", strategy, payload)
-            log.warning("strategy %s paused: %s", strategy, reason)
+        # strategy_paused, plus venue_degraded / daily_loss_limit_hit by cause (events.py)
+        pause_strategy(self._runtime, self._events, strategy, reason, cause)
 
     # --- the order ---------------------------------------------------------------------------
 
@@ -222,7 +219,7 @@ class OrderPath:
 
     def _answered(self, order: StoredOrder, result: SubmitResult) -> StoredOrder:
         kill_point("post_answered")
-        record_fills(self._engine, order, list(result.fills))
+        record_fills(self._engine, order, list(result.fills), self._clock.now)
         kill_point("fill_stored")
         code = result.reason.value if result.reason is not None else None
         text = result.message if not result.accepted else None
@@ -236,8 +233,12 @@ class OrderPath:
         )
 
     async def _resolve_ambiguous(self, order: StoredOrder) -> StoredOrder:
-        """Look the order up by hash until the venue knows it, or the grace period ends."""
-        deadline = time.monotonic() + AMBIGUOUS_GRACE_SECS
+        """Look the order up by hash until the venue knows it, or the grace period ends.
+
+        The grace runs on the executor's clock, like every other wait here: against a
+        simulated venue it shrinks with the clock, instead of holding every intent behind it
+        for 15 real seconds."""
+        deadline = self._clock.time() + AMBIGUOUS_GRACE_SECS
         while True:
             try:
                 look = await self._sync.lookup(order)
@@ -245,9 +246,9 @@ class OrderPath:
                     return look.order
             except VenueUnavailable as exc:
                 log.warning("order %s: lookup by hash failed: %s", order.id, exc)
-            if time.monotonic() >= deadline:
+            if self._clock.time() >= deadline:
                 raise Finished(_FAILED, NOT_FOUND, NOT_FOUND_TEXT)
-            await asyncio.sleep(LOOKUP_INTERVAL_SECS)
+            await self._clock.sleep(LOOKUP_INTERVAL_SECS)
 
     async def _conclude(self, intent: OrderIntent, order: StoredOrder) -> Finish:
         order = await self._follow_up(order)

@@ -3,8 +3,10 @@
 Every ``executor.poll_interval_ms`` the tick claims the oldest pending intent (``claim_next``)
 and runs it through the order path, then the next, until none is left. Nothing is claimed until
 start-up reconciliation has succeeded; ``STATUS=`` says so. Every ``position_check_secs`` the
-orders that may still change (resting, held, or of unknown fate) are synced with the venue.
-Healthy — so the watchdog is fed — while this loop keeps turning.
+orders that may still change (resting, held, or of unknown fate) are synced with the venue,
+then the positions are checked (``monitor.py``): stop-loss / take-profit exits, settlement of
+resolved markets, the daily loss limit. Healthy — so the watchdog is fed — while this loop keeps
+turning.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import sqlalchemy as sa
 from autotrader.clock import Clock
 from autotrader.config import AppConfig
 from autotrader.domain.orders import OrderStatus
-from autotrader.errors import TemporaryError
+from autotrader.errors import DataError, TemporaryError
+from autotrader.executor.monitor import PositionMonitor
 from autotrader.executor.order_path import OrderPath
 from autotrader.executor.reconcile import Reconciler
 from autotrader.executor.sync import OrderSync
@@ -48,10 +51,12 @@ class ExecutorService:
         self._config = config
         self._clock = clock
         self._engine = db
-        self._venue: OpenVenue = build_venue(config, clock)  # ConfigError: live without key
+        # ConfigError: live without key. Paper: its orders and trades persist in ``db``.
+        self._venue: OpenVenue = build_venue(config, clock, db)
         self._path = OrderPath(config, self._venue.venue, db, clock)
         self._reconciler = Reconciler(self._path, self._venue.venue, db, clock)
         self._sync = OrderSync(self._venue.venue, db, clock)
+        self._monitor = PositionMonitor(config, self._venue.venue, db, clock)
         self._intents = IntentRepo(db, now=clock.now)
         self._orders = OrderRepo(db, now=clock.now)
         self._claimer = default_claimer()
@@ -62,6 +67,7 @@ class ExecutorService:
         self._day: date | None = None
         self._done_today = 0
         self._open_orders = 0
+        self._open_positions = 0
 
     @property
     def tick_secs(self) -> float:
@@ -89,6 +95,7 @@ class ExecutorService:
         if time.monotonic() >= self._next_sync:
             self._next_sync = time.monotonic() + self._config.executor.position_check_secs
             await self._sync_watched()
+            await self._check_positions()
 
     def reload(self, config: AppConfig) -> None:
         """Take new limits and strategies; a changed mode or venue needs a restart."""
@@ -96,6 +103,7 @@ class ExecutorService:
             log.warning("mode/polymarket changed: the venue changes when the executor restarts")
         self._config = config
         self._path.config = config
+        self._monitor.config = config
 
     async def shutdown(self) -> None:
         """Close the venue's connections (orders in flight are reconciled at the next start)."""
@@ -112,9 +120,10 @@ class ExecutorService:
             why = f": {self._reconcile_error}" if self._reconcile_error else ""
             return f"reconciling with {venue}, not trading yet{why}"
         orders = "order" if self._open_orders == 1 else "orders"
+        positions = "position" if self._open_positions == 1 else "positions"
         return (
             f"ready: {self._done_today} intents done today, {self._open_orders} open {orders}, "
-            f"{venue}"
+            f"{self._open_positions} open {positions}, {venue}"
         )
 
     # -- internals ---------------------------------------------------------------------------
@@ -147,3 +156,18 @@ class ExecutorService:
                 log.warning("order %s: sync failed: %s", order.id, exc)
                 return
         self._open_orders = len(self._orders.open_orders())
+
+    async def _check_positions(self) -> None:
+        try:
+            report = await self._monitor.check()
+        except (TemporaryError, DataError) as exc:
+            log.warning("position check failed: %s", exc)
+            return
+        self._open_positions = report.open_positions
+        if report.exits or report.settled or report.paused:
+            log.info(
+                "position check: %d exits, %d settled, %d strategies paused",
+                report.exits,
+                report.settled,
+                report.paused,
+            )

@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from autotrader.clock import Clock
 from autotrader.domain.fills import Fill
 from autotrader.domain.orders import OrderStatus, VenueOrder, can_transition
+from autotrader.executor.events import record_trade_events
+from autotrader.store.repos_common import Now, utc_now
 from autotrader.store.repos_trading import FillRepo, OrderRepo, StoredOrder
 from autotrader.venue.base import Venue
 
@@ -37,10 +39,16 @@ class Lookup:
     new_fills: tuple[Fill, ...]
 
 
-def record_fills(engine: sa.Engine, order: StoredOrder, fills: list[Fill]) -> tuple[Fill, ...]:
-    """Store the fills of ``order``; the new ones (a known trade id is refused, not doubled)."""
+def record_fills(
+    engine: sa.Engine, order: StoredOrder, fills: list[Fill], now: Now = utc_now
+) -> tuple[Fill, ...]:
+    """Store the fills of ``order``; the new ones (a known trade id is refused, not doubled).
+
+    New fills get their ``trade_executed`` / ``trade_exited`` events (executor/events.py).
+    """
     repo = FillRepo(engine)
     new = tuple(f for f in fills if repo.add(f, order_id=order.id, strategy=order.strategy))
+    record_trade_events(engine, order, new, now)
     return new
 
 
@@ -88,7 +96,7 @@ class OrderSync:
         seen: VenueOrder | None = await self._venue.order(oid)
         trades = await self._venue.fills_since(order.created_at - FILL_SLACK)
         mine = [f for f in trades if f.venue_order_id == oid]
-        new = record_fills(self._engine, order, mine)
+        new = record_fills(self._engine, order, mine, self._clock.now)
         if seen is None and not mine:
             return Lookup(order, False, new)
         filled = sum((f.size for f in mine), ZERO)

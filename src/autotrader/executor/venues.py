@@ -1,7 +1,8 @@
 """Which venue the executor trades on: chosen once, here, from ``mode`` (no ``if paper`` elsewhere).
 
 * ``paper``: ``PaperVenue`` against Polymarket's public market data at ``polymarket.gamma_url`` /
-  ``clob_url`` (the real venue, or the simulator in tests and the demo). No key needed.
+  ``clob_url`` (the real venue, or the simulator in tests and the demo). No key needed. Given
+  the database, its orders, trades and payouts persist there (``paper_*`` tables).
 * ``live``: ``PolymarketVenue`` with the wallet key from ``$CREDENTIALS_DIRECTORY`` or
   ``polymarket.key_file``; without one the executor refuses to start (``ConfigError`` naming the
   files it looked for).
@@ -12,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from autotrader.clock import Clock
 from autotrader.config import AppConfig
 from autotrader.executor.market_data import PublicMarketData
+from autotrader.store.repos_paper import PaperStateRepo
 from autotrader.venue.base import Venue
 from autotrader.venue.paper import PaperVenue
 from autotrader.venue.polymarket.clob import PolymarketVenue
@@ -33,23 +37,25 @@ class OpenVenue:
         return self.venue.name
 
 
-def _paper(config: AppConfig, clock: Clock) -> OpenVenue:
+def _paper(config: AppConfig, clock: Clock, engine: sa.Engine | None) -> OpenVenue:
     pm = config.polymarket
     md = PublicMarketData(gamma_url=pm.gamma_url, clob_url=pm.clob_url, chain_id=pm.chain_id)
-    return OpenVenue(PaperVenue(md, clock), md.aclose)
+    store = PaperStateRepo(engine) if engine is not None else None
+    return OpenVenue(PaperVenue(md, clock, store=store), md.aclose)
 
 
-def _live(config: AppConfig, clock: Clock) -> OpenVenue:
+def _live(config: AppConfig, clock: Clock, engine: sa.Engine | None) -> OpenVenue:
     venue = PolymarketVenue.from_config(config)  # ConfigError without the wallet key
     return OpenVenue(venue, venue.aclose)
 
 
-VENUE_FACTORIES: dict[str, Callable[[AppConfig, Clock], OpenVenue]] = {
+VENUE_FACTORIES: dict[str, Callable[[AppConfig, Clock, sa.Engine | None], OpenVenue]] = {
     "paper": _paper,
     "live": _live,
 }
 
 
-def build_venue(config: AppConfig, clock: Clock) -> OpenVenue:
-    """The venue for ``config.mode`` (ConfigError when live trading lacks its key)."""
-    return VENUE_FACTORIES[config.mode](config, clock)
+def build_venue(config: AppConfig, clock: Clock, engine: sa.Engine | None = None) -> OpenVenue:
+    """The venue for ``config.mode`` (ConfigError when live trading lacks its key); with
+    ``engine``, a paper venue keeps its state in that database."""
+    return VENUE_FACTORIES[config.mode](config, clock, engine)

@@ -24,7 +24,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from autotrader.sim import routes_account, routes_clob, routes_data, routes_gamma, routes_trading
+from autotrader.sim import (
+    routes_account,
+    routes_clob,
+    routes_data,
+    routes_gamma,
+    routes_inspect,
+    routes_trading,
+)
 from autotrader.sim.auth import AuthError
 from autotrader.sim.faults import FaultKind, FaultSpecError, parse_fault_spec
 from autotrader.sim.routing import HttpError, Request, Response, Route, Router, SimContext
@@ -63,6 +70,7 @@ class SimApp:
         self.ctx = ctx
         self.router = Router()
         self.router.extend(control_routes())
+        self.router.extend(routes_inspect.routes())  # test-only views, never faulted
         for module in (routes_gamma, routes_clob, routes_trading, routes_account, routes_data):
             self.router.extend(module.routes())
 

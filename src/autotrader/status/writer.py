@@ -1,24 +1,111 @@
-"""Writes the static status page (placeholder until issue 6 lands; the interface is fixed)."""
+"""Writes the static status page: gather → render → atomic files in ``status_page.output_dir``.
+
+The scheduler daemon owns a ``StatusPageWriter`` and calls ``on_tick()`` every tick; the site
+is rendered when ``refresh_secs`` of *real* time have passed (the page is for people, and its
+meta refresh is in real seconds too, even when the daemons run on a sped-up clock), or at once
+with ``force=True`` after something significant. The database reads and the rendering are
+blocking, so they run in a worker thread.
+
+Each file is replaced atomically (temp + fsync + rename), the strategy pages before
+``index.html``, so a browser never sees half a page or a link to a page not written yet. Pages
+of strategies that are gone are removed.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from autotrader.clock import Clock
 from autotrader.config import AppConfig
+from autotrader.fsutil import atomic_write
+from autotrader.status.history import HistoryCache
+
+log = logging.getLogger(__name__)
+
+PAGE_GLOB = "strategy-*.html"
+
+
+def write_site(
+    config: AppConfig,
+    engine: sa.Engine,
+    *,
+    now: datetime,
+    real_now: datetime | None = None,
+    output_dir: Path | None = None,
+    history: HistoryCache | None = None,
+) -> Path:
+    """Render the whole site once into ``output_dir`` (default the configured one); the path
+    of ``index.html``. ``history`` carries the replay of fills from one render to the next."""
+    from autotrader.status.render import INDEX, render_site
+    from autotrader.status.snapshot import gather
+
+    out = output_dir or config.status_page.output_dir
+    real = real_now or datetime.now(UTC)
+    snap = gather(config, engine, now=now, real_now=real, history=history)
+    files = render_site(snap, config.source_path)
+    for name, data in files.items():
+        if name != INDEX:
+            atomic_write(out / name, data)
+    atomic_write(out / INDEX, files[INDEX])
+    for old in out.glob(PAGE_GLOB):
+        if old.name not in files:
+            old.unlink(missing_ok=True)
+    return out / INDEX
 
 
 class StatusPageWriter:
     """Renders the site into ``status_page.output_dir`` every ``refresh_secs`` (scheduler)."""
 
-    def __init__(self, config: AppConfig, clock: Clock, engine: sa.Engine) -> None:
+    def __init__(
+        self,
+        config: AppConfig,
+        clock: Clock,
+        engine: sa.Engine,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._config = config
         self._clock = clock
         self._engine = engine
+        self._monotonic = monotonic
+        self._last: float | None = None
+        self._history = HistoryCache()
+        self.renders = 0  # how many times the site was written (the daemon's STATUS line)
 
     def reload(self, config: AppConfig) -> None:
-        """Take the new settings."""
+        """Take the new settings; a changed output folder is written at the next tick."""
+        if config.status_page != self._config.status_page:
+            self._last = None
         self._config = config
+
+    def due(self) -> bool:
+        """Whether ``refresh_secs`` have passed since the last render (or there was none)."""
+        page = self._config.status_page
+        if page is None:
+            return False
+        return self._last is None or self._monotonic() - self._last >= page.refresh_secs
 
     async def on_tick(self, *, force: bool = False) -> None:
         """Render the site when it is due (or ``force``)."""
+        if self._config.status_page is None or not (force or self.due()):
+            return
+        # Counted from the attempt: a failing render is retried at the next refresh, not
+        # on every tick.
+        self._last = self._monotonic()
+        config, now = self._config, self._clock.now()
+        index = await asyncio.to_thread(
+            write_site, config, self._engine, now=now, history=self._history
+        )
+        self.renders += 1
+        log.debug("status page written to %s", index)
+
+    def status_text(self) -> str:
+        """One line for the daemon's STATUS (``status page: 12 renders``)."""
+        return f"status page: {self.renders} renders"

@@ -6,8 +6,11 @@ taker fee, rests GTC/GTD remainders and fills them when a later book crosses the
 orders and pays out held tokens when a market resolves. It refuses orders with the same reason
 codes the live venue produces, so nothing outside ``venue/`` can tell it apart.
 
-State (cash, positions, orders, fills) lives in memory only; issue 4 persists it.
-Resting orders are matched lazily: on ``poll()`` and whenever an execution call is made.
+State (orders, fills, payouts; cash and positions are summed from them) is kept in memory and,
+given a ``PaperStore``, written through to it before each call returns — like a real venue, it
+remembers what it accepted across an executor restart, so resting paper orders resume and
+start-up reconciliation finds them. Resting orders are matched lazily: on ``poll()`` and
+whenever an execution call is made.
 """
 
 from __future__ import annotations
@@ -16,21 +19,19 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
 from autotrader.clock import Clock
-from autotrader.domain.book import BookWalk, OrderBook
+from autotrader.domain.book import OrderBook
 from autotrader.domain.fees import FeeSchedule
 from autotrader.domain.fills import Fill, Settlement
-from autotrader.domain.markets import Event, Market, MarketQuery
-from autotrader.domain.money import round_shares, snap, to_decimal
+from autotrader.domain.markets import Market
+from autotrader.domain.money import to_decimal
 from autotrader.domain.orders import (
     OrderRequest,
     OrderStatus,
-    OrderType,
     PreparedOrder,
     ReasonCode,
     Side,
@@ -39,11 +40,17 @@ from autotrader.domain.orders import (
 )
 from autotrader.errors import AutotraderError, DataError
 from autotrader.venue.base import MarketData
-from autotrader.venue.paper_book import LiquidityTracker, PaperOrder
+from autotrader.venue.paper_book import (
+    LiquidityTracker,
+    MarketDataProxy,
+    PaperOrder,
+    PaperStore,
+    holdings,
+)
 from autotrader.venue.paper_rules import (
-    CENT,
-    check_rules,
+    Plan,
     paper_order_id,
+    plan_order,
     refused,
     status_after_submit,
 )
@@ -52,23 +59,7 @@ log = logging.getLogger("autotrader.venue.paper")
 _OrderPred = Callable[[PaperOrder], bool]
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """What a checked order will do: take ``walk`` now, rest ``rest`` shares."""
-
-    size: Decimal | None
-    walk: BookWalk
-    level_fees: tuple[Decimal, ...]  # taker fee per level taken
-    rest: Decimal
-    rest_fee: Decimal  # maker fee the resting part would pay (0 under a taker-only schedule)
-
-    @property
-    def taker_fee(self) -> Decimal:
-        """Total taker fee of the part that executes now."""
-        return sum(self.level_fees, Decimal(0))
-
-
-class PaperVenue:
+class PaperVenue(MarketDataProxy):
     """A full ``Venue``: market data from ``market_data``, execution simulated in memory."""
 
     def __init__(
@@ -78,6 +69,7 @@ class PaperVenue:
         *,
         initial_balance_usd: Decimal = Decimal(1000),
         name: str = "paper",
+        store: PaperStore | None = None,
     ) -> None:
         self.name = name
         self._md = market_data
@@ -93,52 +85,37 @@ class PaperVenue:
         # Every state change happens under this lock: a post awaits the book mid-way, and two
         # interleaved posts must not both spend the same balance.
         self._lock = asyncio.Lock()
+        self._store = store
+        self._dirty: dict[str, PaperOrder] = {}  # changed since the last save
+        self._saved_fills = self._saved_settlements = 0
+        if store is not None:
+            self._restore(store)
 
-    # --- MarketData: delegated unchanged -----------------------------------------------------
+    def _restore(self, store: PaperStore) -> None:
+        state = store.load()
+        self._orders = {po.venue_order_id: po for po in state.orders}
+        self._fills, self._settlements = list(state.fills), list(state.settlements)
+        self._saved_fills, self._saved_settlements = len(self._fills), len(self._settlements)
+        cash, self._positions = holdings(state)
+        self._cash += cash
+        resting = sum(1 for po in state.orders if po.is_open)
+        log.info("paper venue restored: %d orders (%d resting)", len(state.orders), resting)
 
-    async def market_by_slug(self, slug: str) -> Market | None:
-        """Delegated to the market data source."""
-        return await self._md.market_by_slug(slug)
+    def _save(self) -> None:
+        """Write what changed through to the store (called under the lock, before answering)."""
+        if self._store is None:
+            return
+        fills = self._fills[self._saved_fills :]
+        settlements = self._settlements[self._saved_settlements :]
+        if not (self._dirty or fills or settlements):
+            return
+        self._store.save(list(self._dirty.values()), fills, settlements)
+        self._dirty.clear()
+        self._saved_fills, self._saved_settlements = len(self._fills), len(self._settlements)
 
-    async def market_by_id(self, market_id: str) -> Market | None:
-        """Delegated to the market data source."""
-        return await self._md.market_by_id(market_id)
-
-    async def markets(self, q: MarketQuery) -> list[Market]:
-        """Delegated to the market data source."""
-        return await self._md.markets(q)
-
-    async def event_by_slug(self, slug: str) -> Event | None:
-        """Delegated to the market data source."""
-        return await self._md.event_by_slug(slug)
-
-    async def book(self, token_id: str) -> OrderBook:
-        """Delegated to the market data source (paper trades do not show in it)."""
-        return await self._md.book(token_id)
-
-    async def midpoint(self, token_id: str) -> Decimal | None:
-        """Delegated to the market data source."""
-        return await self._md.midpoint(token_id)
-
-    async def price_history(
-        self, token_id: str, *, start: datetime, end: datetime, fidelity_mins: int = 1
-    ) -> list[tuple[datetime, Decimal]]:
-        """Delegated to the market data source."""
-        return await self._md.price_history(
-            token_id, start=start, end=end, fidelity_mins=fidelity_mins
-        )
-
-    async def tick_size(self, token_id: str) -> Decimal:
-        """Delegated to the market data source."""
-        return await self._md.tick_size(token_id)
-
-    async def fee_schedule(self, token_id: str) -> FeeSchedule:
-        """Delegated to the market data source."""
-        return await self._md.fee_schedule(token_id)
-
-    async def resolution(self, market: Market) -> str | None:
-        """Delegated to the market data source."""
-        return await self._md.resolution(market)
+    def _set_status(self, po: PaperOrder, status: OrderStatus) -> None:
+        po.status = status
+        self._dirty[po.venue_order_id] = po
 
     # --- Execution ---------------------------------------------------------------------------
 
@@ -164,13 +141,16 @@ class PaperVenue:
             req = order.request
             raw = await self._md.book(req.token_id)
             fees = await self._md.fee_schedule(req.token_id)
-            plan = self._plan(req, self._liquidity.effective(raw), fees, oid)
+            book = self._liquidity.effective(raw)
+            plan = plan_order(req, book, fees, oid, self._clock.now())
             if isinstance(plan, SubmitResult):
                 return plan
             refusal = self._check_balance(req, plan, oid)
             if refusal is not None:
                 return refusal
-            return self._execute(order, plan, raw)
+            result = self._execute(order, plan, raw)
+            self._save()  # the venue remembers an order before it answers
+            return result
 
     async def cancel(self, venue_order_id: str) -> bool:
         """Cancel a resting order; False if unknown or no longer open."""
@@ -179,14 +159,17 @@ class PaperVenue:
             po = self._orders.get(venue_order_id)
             if po is None or not po.is_open:
                 return False
-            po.status = OrderStatus.CANCELED
+            self._set_status(po, OrderStatus.CANCELED)
+            self._save()
             return True
 
     async def cancel_all(self) -> list[str]:
         """Cancel every resting order; the ids cancelled."""
         async with self._lock:
             await self._refresh()
-            return self._cancel_where(lambda po: True)
+            ids = self._cancel_where(lambda po: True)
+            self._save()
+            return ids
 
     async def order(self, venue_order_id: str) -> VenueOrder | None:
         """The order as the paper venue sees it, None if it never accepted it."""
@@ -243,6 +226,7 @@ class PaperVenue:
                 self._cash += s.payout_usd
                 out.append(s)
             self._settlements.extend(out)
+            self._save()
             return out
 
     # --- Inspection (paper only; not part of the protocol) -----------------------------------
@@ -279,38 +263,11 @@ class PaperVenue:
         ids = []
         for po in self._open():
             if pred(po):
-                po.status = OrderStatus.CANCELED
+                self._set_status(po, OrderStatus.CANCELED)
                 ids.append(po.venue_order_id)
         return ids
 
-    def _plan(
-        self, req: OrderRequest, book: OrderBook, fees: FeeSchedule, oid: str
-    ) -> _Plan | SubmitResult:
-        """Check ``req`` against the venue's rules and the book; what it would do, or why not."""
-        refusal = check_rules(req, book, self._clock.now())
-        if refusal is not None:
-            reason, msg = refusal
-            return refused(reason, msg, order_id=oid)
-        size = round_shares(req.size) if req.size is not None else None
-        usd = snap(req.amount_usd, CENT, "down") if req.amount_usd is not None else None
-        walk = book.walk(req.side, shares=size, usd=usd, limit_price=req.price)
-        if req.order_type is OrderType.FOK and not walk.complete:
-            msg = (
-                "order couldn't be fully filled. FOK orders are fully filled or killed. "
-                f"(available {walk.shares} shares)"
-            )
-            return refused(ReasonCode.FOK_NOT_FILLED, msg, order_id=oid)
-        if req.order_type is OrderType.FAK and walk.shares == 0:
-            msg = (
-                "no orders found to match with FAK order. FAK orders are partially filled or killed"
-            )
-            return refused(ReasonCode.FOK_NOT_FILLED, msg, order_id=oid)
-        rest = size - walk.shares if req.order_type.rests and size is not None else Decimal(0)
-        level_fees = tuple(fees.taker_fee(lv.size, lv.price) for lv in walk.levels)
-        rest_fee = fees.maker_fee(rest, req.price) if rest > 0 and req.price else Decimal(0)
-        return _Plan(size, walk, level_fees, rest, rest_fee)
-
-    def _check_balance(self, req: OrderRequest, plan: _Plan, oid: str) -> SubmitResult | None:
+    def _check_balance(self, req: OrderRequest, plan: Plan, oid: str) -> SubmitResult | None:
         """USD for a BUY (taker cost, fees, the resting part at its limit); shares for a SELL."""
         if req.side is Side.BUY:
             rest_cost = plan.rest * (req.price or Decimal(0)) + plan.rest_fee
@@ -325,7 +282,7 @@ class PaperVenue:
             return refused(ReasonCode.NOT_ENOUGH_BALANCE, msg, order_id=oid)
         return None
 
-    def _execute(self, order: PreparedOrder, plan: _Plan, raw: OrderBook) -> SubmitResult:
+    def _execute(self, order: PreparedOrder, plan: Plan, raw: OrderBook) -> SubmitResult:
         req, walk = order.request, plan.walk
         worst = walk.levels[-1].price if walk.levels else Decimal(0)
         po = PaperOrder(
@@ -341,7 +298,7 @@ class PaperVenue:
         fills = []
         for lv, fee in zip(walk.levels, plan.level_fees, strict=True):
             fills.append(self._record_fill(po, lv.price, lv.size, fee, "taker"))
-        po.status = status_after_submit(req, po, walk)
+        self._set_status(po, status_after_submit(req, po, walk))
         msg = f"{po.status.lower()}: matched {po.matched} of {po.size} shares"
         return SubmitResult(True, po.status, po.venue_order_id, None, msg, tuple(fills))
 
@@ -378,7 +335,7 @@ class PaperVenue:
         now = self._clock.now()
         for po in self._open():
             if po.expired_at(now):
-                po.status = OrderStatus.EXPIRED
+                self._set_status(po, OrderStatus.EXPIRED)
         by_token: dict[str, list[PaperOrder]] = defaultdict(list)
         for po in self._open():
             by_token[po.token_id].append(po)
@@ -392,6 +349,7 @@ class PaperVenue:
                 log.warning("paper: cannot match resting orders on %s: %s", token_id, exc)
                 continue
             new.extend(self._match_resting(raw, fees, orders))
+        self._save()
         return new
 
     def _match_resting(
@@ -413,5 +371,6 @@ class PaperVenue:
             # A resting order is the maker: it trades at its own price and pays no taker fee.
             fee = fees.maker_fee(walk.shares, po.price)
             new.append(self._record_fill(po, po.price, walk.shares, fee, "maker"))
-            po.status = OrderStatus.FILLED if po.remaining == 0 else OrderStatus.PARTIALLY_FILLED
+            done = po.remaining == 0
+            self._set_status(po, OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED)
         return new

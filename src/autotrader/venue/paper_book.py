@@ -4,16 +4,25 @@ The paper venue trades against books it does not own (the real or simulated venu
 level it takes from stays on that book until the source publishes a new snapshot. To keep two
 paper orders (or two polls) from eating the same shares twice, the liquidity consumed from a
 snapshot is remembered until the snapshot changes.
+
+``PaperStore`` is where the paper venue keeps its orders, trades and payouts across restarts
+(the executor gives it one backed by the database; without one, state lives in memory only).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from autotrader.domain.book import Level, OrderBook
+from autotrader.domain.fees import FeeSchedule
+from autotrader.domain.fills import Fill, Settlement
+from autotrader.domain.markets import Event, Market, MarketQuery
 from autotrader.domain.orders import OrderRequest, OrderStatus, OrderType, Side, VenueOrder
+from autotrader.venue.base import MarketData
 
 OPEN = frozenset({OrderStatus.LIVE, OrderStatus.PARTIALLY_FILLED})
 
@@ -71,6 +80,45 @@ class PaperOrder:
         )
 
 
+@dataclass(frozen=True)
+class PaperState:
+    """Everything the paper venue ever did, as stored."""
+
+    orders: tuple[PaperOrder, ...] = ()
+    fills: tuple[Fill, ...] = ()
+    settlements: tuple[Settlement, ...] = ()
+
+
+class PaperStore(Protocol):
+    """Durable paper venue state: written before the venue answers, read once at start."""
+
+    def load(self) -> PaperState:
+        """Every stored order, fill and settlement (oldest first)."""
+        ...
+
+    def save(
+        self,
+        orders: Sequence[PaperOrder],
+        fills: Sequence[Fill],
+        settlements: Sequence[Settlement],
+    ) -> None:
+        """Upsert ``orders`` and insert the new ``fills`` and ``settlements``, atomically."""
+        ...
+
+
+def holdings(state: PaperState) -> tuple[Decimal, dict[str, Decimal]]:
+    """(cash change, shares per token) that ``state``'s fills and settlements add up to."""
+    cash = Decimal(0)
+    shares: dict[str, Decimal] = {}
+    for f in state.fills:
+        cash += f.cash_delta_usd
+        shares[f.token_id] = shares.get(f.token_id, Decimal(0)) + f.share_delta
+    for s in state.settlements:
+        cash += s.payout_usd
+        shares.pop(s.token_id, None)  # paid out: the venue holds none of it any more
+    return cash, shares
+
+
 @dataclass
 class _Snapshot:
     book: OrderBook
@@ -121,3 +169,53 @@ def _less(
         if left > 0:
             out.append(Level(level.price, left))
     return tuple(out)
+
+
+class MarketDataProxy:
+    """Market data answered unchanged by ``self._md`` (the paper venue trades against it)."""
+
+    _md: MarketData
+
+    async def market_by_slug(self, slug: str) -> Market | None:
+        """Delegated to the market data source."""
+        return await self._md.market_by_slug(slug)
+
+    async def market_by_id(self, market_id: str) -> Market | None:
+        """Delegated to the market data source."""
+        return await self._md.market_by_id(market_id)
+
+    async def markets(self, q: MarketQuery) -> list[Market]:
+        """Delegated to the market data source."""
+        return await self._md.markets(q)
+
+    async def event_by_slug(self, slug: str) -> Event | None:
+        """Delegated to the market data source."""
+        return await self._md.event_by_slug(slug)
+
+    async def book(self, token_id: str) -> OrderBook:
+        """Delegated to the market data source (paper trades do not show in it)."""
+        return await self._md.book(token_id)
+
+    async def midpoint(self, token_id: str) -> Decimal | None:
+        """Delegated to the market data source."""
+        return await self._md.midpoint(token_id)
+
+    async def price_history(
+        self, token_id: str, *, start: datetime, end: datetime, fidelity_mins: int = 1
+    ) -> list[tuple[datetime, Decimal]]:
+        """Delegated to the market data source."""
+        return await self._md.price_history(
+            token_id, start=start, end=end, fidelity_mins=fidelity_mins
+        )
+
+    async def tick_size(self, token_id: str) -> Decimal:
+        """Delegated to the market data source."""
+        return await self._md.tick_size(token_id)
+
+    async def fee_schedule(self, token_id: str) -> FeeSchedule:
+        """Delegated to the market data source."""
+        return await self._md.fee_schedule(token_id)
+
+    async def resolution(self, market: Market) -> str | None:
+        """Delegated to the market data source."""
+        return await self._md.resolution(market)

@@ -1,14 +1,23 @@
-"""The paper venue's order rules, as Polymarket applies them (no state, no I/O)."""
+"""The paper venue's order rules as Polymarket applies them, and order plans (no state, no I/O)."""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from autotrader.domain.book import BookWalk, OrderBook
+from autotrader.domain.fees import FeeSchedule
 from autotrader.domain.money import on_tick, price_in_range, round_shares, snap
-from autotrader.domain.orders import OrderRequest, OrderStatus, ReasonCode, Side, SubmitResult
+from autotrader.domain.orders import (
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    ReasonCode,
+    Side,
+    SubmitResult,
+)
 from autotrader.venue.paper_book import PaperOrder
 
 CENT = Decimal("0.01")
@@ -86,3 +95,45 @@ def status_after_submit(req: OrderRequest, po: PaperOrder, walk: BookWalk) -> Or
     if req.order_type.rests:
         return OrderStatus.PARTIALLY_FILLED if po.matched > 0 else OrderStatus.LIVE
     return OrderStatus.CANCELED  # FAK: the unfilled remainder is cancelled
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a checked order will do: take ``walk`` now, rest ``rest`` shares."""
+
+    size: Decimal | None
+    walk: BookWalk
+    level_fees: tuple[Decimal, ...]  # taker fee per level taken
+    rest: Decimal
+    rest_fee: Decimal  # maker fee the resting part would pay (0 under a taker-only schedule)
+
+    @property
+    def taker_fee(self) -> Decimal:
+        """Total taker fee of the part that executes now."""
+        return sum(self.level_fees, Decimal(0))
+
+
+def plan_order(
+    req: OrderRequest, book: OrderBook, fees: FeeSchedule, oid: str, now: datetime
+) -> Plan | SubmitResult:
+    """Check ``req`` against the venue's rules and the book; what it would do, or why not."""
+    refusal = check_rules(req, book, now)
+    if refusal is not None:
+        reason, msg = refusal
+        return refused(reason, msg, order_id=oid)
+    size = round_shares(req.size) if req.size is not None else None
+    usd = snap(req.amount_usd, CENT, "down") if req.amount_usd is not None else None
+    walk = book.walk(req.side, shares=size, usd=usd, limit_price=req.price)
+    if req.order_type is OrderType.FOK and not walk.complete:
+        msg = (
+            "order couldn't be fully filled. FOK orders are fully filled or killed. "
+            f"(available {walk.shares} shares)"
+        )
+        return refused(ReasonCode.FOK_NOT_FILLED, msg, order_id=oid)
+    if req.order_type is OrderType.FAK and walk.shares == 0:
+        msg = "no orders found to match with FAK order. FAK orders are partially filled or killed"
+        return refused(ReasonCode.FOK_NOT_FILLED, msg, order_id=oid)
+    rest = size - walk.shares if req.order_type.rests and size is not None else Decimal(0)
+    level_fees = tuple(fees.taker_fee(lv.size, lv.price) for lv in walk.levels)
+    rest_fee = fees.maker_fee(rest, req.price) if rest > 0 and req.price else Decimal(0)
+    return Plan(size, walk, level_fees, rest, rest_fee)

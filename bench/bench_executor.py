@@ -1,0 +1,134 @@
+"""The executor: intent committed → order acknowledged by the simulator, and the executor's RSS.
+
+A live executor (real py-clob-client-v2 signing, ``autotrader run executor`` as a process)
+trades against a simulator process at speed 1, both on one shared clock (the same anchor file),
+so the executor's timestamps and ours are comparable to the microsecond. Closed loop, one intent
+at a time (no queueing in the figures): the bench commits an intent and notes the clock right
+after the commit; the executor notices it (poll), runs the risk check, writes the order row,
+signs, stores the hash, POSTs, and records the simulator's answer — the order row's
+``updated_at`` is written as soon as that answer is in, and is the "acknowledged" time.
+Latency = ``updated_at`` − commit time. Intents alternate a resting limit buy (5 shares @ 0.05)
+and a $1 market buy, over two strategies. RSS is the executor's VmRSS (and VmHWM, the peak)
+from /proc after the run. Targets: p50 ≤ 15 ms, p99 ≤ 60 ms, RSS ≤ 80 MB.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from autotrader.domain.intents import IntentKind, OrderIntent  # noqa: E402
+from autotrader.domain.orders import Side  # noqa: E402
+from autotrader.store.repos_intents import IntentRepo  # noqa: E402
+from autotrader.store.repos_trading import OrderRepo  # noqa: E402
+from harness.executor_proc import ExecutorRig, sim_config  # noqa: E402
+from harness.sim import SimProcess  # noqa: E402
+
+N = int(os.environ.get("BENCH_EXECUTOR_N", "1000"))
+WARMUP = 20
+POLL_MS = 5
+TARGET_P50_MS, TARGET_P99_MS, TARGET_RSS_MB = 15.0, 60.0, 80.0
+
+
+def _pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _intent(rig: ExecutorRig, n: int, slug: str, token: str) -> OrderIntent:
+    now = rig.clock.now()
+    market = n % 2 == 1
+    return OrderIntent(
+        id=f"bench{n:06d}{random.getrandbits(32):08x}",
+        strategy=("alpha", "beta")[n % 2],
+        market_slug=slug,
+        token_id=token,
+        outcome="Up",
+        side=Side.BUY,
+        kind=IntentKind.MARKET if market else IntentKind.LIMIT,
+        amount_usd=Decimal(1) if market else None,
+        shares=None if market else Decimal(5),
+        limit_price=None if market else Decimal("0.05"),
+        valid_until=now + timedelta(minutes=5),
+        entry_key=None,
+        reason="bench",
+        created_at=now,
+    )
+
+
+def _rss_mb(pid: int) -> tuple[float, float]:
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def _one(rig: ExecutorRig, intents: IntentRepo, n: int, slug: str, token: str) -> float:
+    """Commit one intent, wait for its end; the ack latency in milliseconds."""
+    intent = _intent(rig, n, slug, token)
+    intents.add(intent)
+    # The order row's updated_at is written on the wall clock (sync.move's repository has no
+    # clock), so the commit time is taken on it too.
+    committed = datetime.now(UTC)
+    deadline = time.monotonic() + 30
+    while True:
+        stored = intents.get(intent.id)
+        if stored is not None and stored.terminal:
+            break
+        if time.monotonic() > deadline:
+            sys.exit(f"bench: intent {n} not finished in 30 s")
+        time.sleep(0.0005)
+    (order,) = OrderRepo(rig.engine).for_intent(intent.id)
+    return (order.updated_at - committed).total_seconds() * 1000
+
+
+def main() -> None:
+    """Run the closed loop and print p50/p99 latency and RSS with their ratios to target."""
+    with tempfile.TemporaryDirectory(prefix="bench-exec-") as tmp:
+        root = Path(tmp)
+        sim = SimProcess("sim", "--port", "0", "--config", str(sim_config(root, 1.0)),
+                         "--initial-balance", "1000000")  # fmt: skip
+        rig = ExecutorRig(root / "run", root, sim.url, f"sqlite:///{root / 'bench.db'}",
+                          mode="live", speed=1.0, poll_ms=POLL_MS, failures=1000)  # fmt: skip
+        try:
+            with rig.executor() as manager:
+                if not rig.ready_or_dead(manager):
+                    sys.exit(f"bench: executor did not start\n{manager.stderr()}")
+                slug = rig.tradable_market(min_left_secs=900)
+                token = rig.market_tokens(slug)["Up"]
+                intents = IntentRepo(rig.engine, now=rig.clock.now)
+                for n in range(WARMUP):
+                    _one(rig, intents, n, slug, token)
+                t0 = time.perf_counter()
+                lat = [_one(rig, intents, WARMUP + n, slug, token) for n in range(N)]
+                wall = time.perf_counter() - t0
+                rss, peak = _rss_mb(manager.pid)
+                rig.stop(manager)
+        finally:
+            rig.close()
+            sim.close()
+    p50, p99 = _pct(lat, 0.50), _pct(lat, 0.99)
+    for name, part in (("limit (rests)", lat[::2]), ("market (fills)", lat[1::2])):
+        print(f"   {name}: p50 {_pct(part, 0.5):.1f} ms, p99 {_pct(part, 0.99):.1f} ms")
+    print(f"   executor, {N} intents one at a time (live signing, sim at speed 1, poll "
+          f"{POLL_MS} ms): {N / wall:.0f} intents/s")  # fmt: skip
+    print(f"   intent committed → order acknowledged: p50 {p50:.1f} ms "
+          f"(target ≤ {TARGET_P50_MS:.0f}, ratio {p50 / TARGET_P50_MS:.2f}), "
+          f"p99 {p99:.1f} ms (target ≤ {TARGET_P99_MS:.0f}, ratio {p99 / TARGET_P99_MS:.2f}), "
+          f"mean {statistics.fmean(lat):.1f} ms, max {max(lat):.1f} ms")  # fmt: skip
+    print(f"   executor RSS {rss:.1f} MB, peak {peak:.1f} MB "
+          f"(target ≤ {TARGET_RSS_MB:.0f}, ratio {peak / TARGET_RSS_MB:.2f})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

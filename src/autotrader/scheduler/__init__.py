@@ -1,0 +1,1 @@
+"""The scheduler daemon: strategies on their schedules, turned into order intents (issue 5)."""

@@ -1,0 +1,54 @@
+"""``filter`` and ``condition``: keep the items for which a formula holds.
+
+The two behave the same (a ``condition`` reads as the gate before an action). Formulas are
+checked when the config loads (``autotrader.strategies.expr``); here they are only evaluated.
+Two fields are fetched on demand when a formula needs them and no node has set them yet: the
+book's ``spread`` (and midpoint ``price``) and ``minutes_on_watchlist``. Everything else that
+is missing drops the item, naming the field (add ``check_momentum`` before ``momentum > 0``).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from autotrader.config_nodes import Condition, Filter
+from autotrader.store.repos_watchlist import WatchlistRepo
+from autotrader.strategies.expr import Formula, ItemError, compile_formula
+from autotrader.strategies.items import MarketItem
+from autotrader.strategies.nodes.base import PipelineRun, per_item
+from autotrader.strategies.nodes.markets import read_book
+
+
+@cache
+def formula(source: str) -> Formula:
+    """The compiled formula (compiled once per distinct source)."""
+    return compile_formula(source)
+
+
+async def _fill_on_demand(f: Formula, items: list[MarketItem], run: PipelineRun) -> None:
+    if "minutes_on_watchlist" in f.names and any(i.watch_added_at is None for i in items):
+        watched = {e.market_slug: e for e in WatchlistRepo(run.ctx.engine).list(run.name)}
+        for item in items:
+            entry = watched.get(item.slug)
+            if item.watch_added_at is None and entry is not None:
+                item.watch_added_at = entry.added_at
+
+
+async def keep_where(
+    spec: Filter | Condition, items: list[MarketItem], run: PipelineRun
+) -> list[MarketItem]:
+    """The items for which ``spec.when`` holds; those it cannot be evaluated for are dropped."""
+    f = formula(spec.when)
+    await _fill_on_demand(f, items, run)
+    needs_book = "spread" in f.names
+
+    async def work(item: MarketItem) -> bool:
+        if needs_book and not item.book_read:
+            await read_book(item, run)
+        try:
+            return f.evaluate(item.values(run.now))
+        except ItemError as exc:
+            run.drop(item, spec.node_type, exc)
+            return False
+
+    return await per_item(run, spec, items, work)
