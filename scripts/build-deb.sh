@@ -6,15 +6,15 @@
 #       reuse a .deb built from the same package inputs (keyed by their SHA-256)
 #   AUTOTRADER_DEB_COMPRESSION=none|gzip|xz    dpkg-deb compression (default gzip)
 #
-# Only what goes into the package is staged (pyproject.toml, README.md, src/, etc/autotrader.yaml,
-# packaging/): from `git ls-files` (tracked and untracked-but-not-ignored files, so a working tree
-# with new files builds what it holds) or, outside git, from the file system. The staged copy gets
-# packaging/debian as debian/ and is built with dpkg-buildpackage. The last line printed on
-# stdout is the path of the .deb.
+# Only what goes into the package is staged (pyproject.toml, README.md, src/,
+# etc/autotrader.yaml, packaging/debian, packaging/systemd): from `git ls-files` (tracked and
+# untracked-but-not-ignored files, so a working tree with new files builds what it holds) or,
+# outside git, from the file system. The staged copy gets packaging/debian as debian/ and is
+# built with dpkg-buildpackage. The last line printed on stdout is the path of the .deb.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$(mkdir -p "${1:-$REPO/dist}" && cd "${1:-$REPO/dist}" && pwd)
-INPUTS=(pyproject.toml README.md src etc/autotrader.yaml packaging)
+INPUTS=(pyproject.toml README.md src etc/autotrader.yaml packaging/debian packaging/systemd)
 log() { echo "build-deb: $*" >&2; }
 
 bash "$REPO/scripts/debdeps.sh" build
@@ -64,5 +64,7 @@ cp "$WORK/$DEB_NAME" "$OUT/$DEB_NAME"
 if [ -n "${DEB_CACHE:-}" ]; then
     mkdir -p "$DEB_CACHE/$KEY" && cp "$WORK/$DEB_NAME" "$DEB_CACHE/$KEY/$DEB_NAME.tmp"
     mv "$DEB_CACHE/$KEY/$DEB_NAME.tmp" "$DEB_CACHE/$KEY/$DEB_NAME"
+    # Keep the two newest builds: each is ~200 MB and a new source tree makes a new one.
+    (cd "$DEB_CACHE" && ls -1t | tail -n +3 | xargs -r rm -rf --)
 fi
 echo "$OUT/$DEB_NAME"

@@ -31,3 +31,13 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def blank_credential(path: Path) -> bool:
+    """Whether a credential file holds only white space. The packaged units give each secret an
+    empty fallback (``SetCredential=polymarket-key:`` + newline) so paper mode starts without a
+    key file: such a credential means "not given", not "a malformed key"."""
+    try:
+        return not path.read_bytes().strip()
+    except OSError:
+        return False

@@ -124,9 +124,12 @@ class Container:
     def __init__(self, root: Path, binds: dict[Path, str], log: Path) -> None:
         self.cgroup = f"autotrader-e2e-{os.getpid()}-{time.monotonic_ns() % 100000}"
         self.log = log
+        # Hybrid hosts (like these) have the name=systemd and unified hierarchies, a pure
+        # cgroup2 host only the root: move into a cgroup of our own in each that exists.
         script = (
-            'for h in systemd unified; do mkdir -p "/sys/fs/cgroup/$h/$CG" && '
-            'echo $$ > "/sys/fs/cgroup/$h/$CG/cgroup.procs"; done\n'
+            "for h in systemd unified ''; do d=/sys/fs/cgroup/${h:+$h/}; "
+            '[ -f "$d/cgroup.procs" ] || continue; mkdir -p "$d$CG" && '
+            'echo $$ > "$d$CG/cgroup.procs"; done\n'
             "mkdir -p /run/systemd/nspawn && mount -t tmpfs tmpfs /run/systemd/nspawn\n"
             'exec systemd-nspawn "$@"'
         )
@@ -154,12 +157,18 @@ class Container:
         self.boot_state = state.stdout.strip()
 
     def _find_leader(self) -> int | None:
+        """The container's PID 1 as the host sees it: nspawn's child once it runs systemd
+        (before that, the child is still nspawn setting up the container)."""
         if self.proc.poll() is not None:
             raise RuntimeError(f"systemd-nspawn exited {self.proc.returncode}: {self.boot_log()}")
         out = subprocess.run(
-            ["ps", "-o", "pid=", "--ppid", str(self.proc.pid)], capture_output=True, text=True
-        ).stdout.split()
-        return int(out[0]) if out else None
+            ["ps", "-o", "pid=,comm=", "--ppid", str(self.proc.pid)], capture_output=True, text=True
+        ).stdout.split("\n")
+        for line in out:
+            pid, _, comm = line.strip().partition(" ")
+            if comm.strip() == "systemd":
+                return int(pid)
+        return None
 
     def _manager_up(self) -> bool:
         return self.run("test", "-S", "/run/systemd/private", check=False).returncode == 0
@@ -212,7 +221,8 @@ class Container:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        for hierarchy in ("systemd", "unified"):
+        self._kill_leftovers()
+        for hierarchy in ("systemd", "unified", ""):
             base = Path("/sys/fs/cgroup") / hierarchy / self.cgroup
             if base.is_dir():
                 # Deepest first: a cgroup can only be removed once it has no children.
@@ -221,6 +231,19 @@ class Container:
                     with contextlib.suppress(OSError):
                         path.rmdir()
         return self.proc.returncode
+
+    def _kill_leftovers(self) -> None:
+        """SIGKILL whatever still runs in our cgroup (an init orphaned by a killed nspawn)."""
+        hybrid = Path("/sys/fs/cgroup/systemd") / self.cgroup
+        procs = hybrid if hybrid.is_dir() else Path("/sys/fs/cgroup") / self.cgroup
+        for _ in range(50):
+            pids = [int(x) for f in procs.rglob("cgroup.procs") for x in f.read_text().split()]
+            if not pids:
+                return
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, 9)
+            time.sleep(0.1)  # polling interval while the kernel reaps them
 
     def __enter__(self) -> Container:
         return self

@@ -147,13 +147,21 @@ class SuiteBox:
         return int(self.box.show(unit, "MainPID"))
 
     def cursor(self) -> str:
-        """A journal cursor: ``journal_since`` shows only what came after it."""
-        out = self.box.run("journalctl", "-n", "0", "--show-cursor", "--no-pager").stdout
-        return out.strip().rsplit("-- cursor: ", 1)[-1]
+        """A point in the journal (microseconds since the epoch): ``journal_since`` shows what
+        came after it. Not a journal cursor: journalctl 252 drops entries when --after-cursor
+        is combined with -u or -p."""
+        return self.box.run("date", "+%s%6N").stdout.strip()
 
     def journal_since(self, cursor: str, unit: str, *args: str) -> str:
-        """One unit's journal after ``cursor``."""
-        return self.box.journal("--after-cursor", cursor, "-u", unit, *args)
+        """One unit's journal (``journalctl -u UNIT ARGS``) after ``cursor``, one message a line."""
+        out = self.box.run("journalctl", "--no-pager", "-o", "json", "-u", unit, *args).stdout
+        lines = []
+        for raw in out.splitlines():
+            entry = json.loads(raw)
+            message = entry.get("MESSAGE")
+            if int(entry["__REALTIME_TIMESTAMP"]) > int(cursor) and isinstance(message, str):
+                lines.append(message)
+        return "".join(f"{line}\n" for line in lines)
 
     def wait_journal(
         self, cursor: str, unit: str, text: str, *args: str, timeout: float = 30
@@ -178,9 +186,13 @@ class SuiteBox:
         )
         return self.wait_running(unit, timeout)
 
+    def wait_state(self, unit: str, state: str, timeout: float = 60) -> None:
+        """Wait until ``unit`` is in ``state`` (``ActiveState/SubState``)."""
+        wait_until(f"{unit} {state}", lambda: self.state(unit), lambda s: s == state, timeout)
+
     def wait_running(self, unit: str, timeout: float = 60) -> int:
         """Wait until ``unit`` is active/running; its main PID."""
-        wait_for(f"{unit} active/running", lambda: self.state(unit) == "active/running", timeout)
+        self.wait_state(unit, "active/running", timeout)
         return self.main_pid(unit)
 
     def db_check(self) -> dict[str, Any]:
@@ -202,6 +214,20 @@ class SuiteBox:
             "print(row[0] if row else '')\n"
         )
         return self.python(code, intent_id).strip() or None
+
+    def fills(self, strategy: str) -> int:
+        """How many fills ``strategy`` has in the database (0 before the tables exist)."""
+        code = (
+            "import sqlite3, sys\n"
+            "db = sqlite3.connect('file:/var/lib/autotrader/autotrader.db?mode=ro', uri=True)\n"
+            "try:\n"
+            "    n = db.execute('SELECT count(*) FROM fills WHERE strategy = ?', (sys.argv[1],))"
+            ".fetchone()[0]\n"
+            "except sqlite3.Error:\n"
+            "    n = 0\n"
+            "print(n)\n"
+        )
+        return int(self.python(code, strategy))
 
     def python(self, code: str, *args: str) -> str:
         """Run Python ``code`` in the package's venv as the daemons' user; its stdout."""

@@ -3,9 +3,11 @@
 One container per module (tests run in file order and build on each other): a cached Debian 12
 minbase root booted with systemd-nspawn (``--volatile=overlay --private-network``), the .deb of
 this tree installed with dpkg, ``autotrader.target`` started on tests/e2e/e2e.yaml with the
-simulator as an extra unit on loopback. Then the units, the strategies' paper trades, reloads
-(good and broken), a watchdog kill (SIGSTOP) and a SIGKILL with the database checked after each,
-security scores, a clean stop, an upgrade, remove and purge. Every wait has a deadline.
+simulator as an extra unit on loopback. Then: the units and their STATUS= lines against
+`autotrader status`, both strategies' paper trades, reloads (good and broken), a hung executor
+killed by the watchdog (SIGSTOP), SIGKILLs of all three, the database checked for anything
+doubled or lost, security scores inside vs offline, live mode refused without the key and
+started with it, an upgrade, a clean stop, remove and purge. Every wait has a deadline.
 
 Needs root and a Debian host (the tools are apt-installed by scripts/debdeps.sh e2e); elsewhere
 the module is skipped, or fails with the reason when ``CI=true``. Timings of the last run are
@@ -70,6 +72,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SuiteBox]:
         suite.facts["nspawn_exit"] = box.close()
         (CACHE / "last-run.json").write_text(json.dumps(suite.timings, indent=2) + "\n")
         print(f"\nsystemd e2e timings: {suite.timings}")
+        print(f"STATUS= lines: {suite.facts.get('status_text')}")
 
 
 def _install(suite: SuiteBox) -> None:
@@ -104,6 +107,7 @@ def _start(suite: SuiteBox) -> None:
     # Type=notify: the start job ends when every daemon has sent READY=1.
     suite.box.run("systemctl", "start", "autotrader.target", timeout=180)
     suite.timed("target_start", t)
+    suite.facts["started_at"] = time.monotonic()
 
 
 # -- the package ---------------------------------------------------------------------------------
@@ -158,11 +162,16 @@ def test_security_scores_match_offline(suite: SuiteBox) -> None:
 
 
 def test_all_three_active_with_meaningful_status(suite: SuiteBox) -> None:
-    for service in SERVICES:
+    statuses = {s: suite.box.show(s, "StatusText") for s in SERVICES}
+    suite.facts["status_text"] = statuses
+    for service, status in statuses.items():
         assert suite.state(service) == "active/running", service
-        status = suite.box.show(service, "StatusText")
         assert status and "starting" not in status, f"{service}: {status!r}"
         assert suite.box.show(service, "User") == "autotrader"
+    # Each says what it is doing: the window it is for, the venue, the strategies.
+    assert "btc-updown-15m-" in statuses["autotrader-signal"], statuses
+    assert "paper" in statuses["autotrader-executor"], statuses
+    assert "strategies" in statuses["autotrader-scheduler"], statuses
     wait_until(
         "autotrader status: every daemon fresh, at the PID systemd knows",
         lambda: suite.cli_json("status"),
@@ -183,12 +192,15 @@ def _status_agrees(suite: SuiteBox, doc: dict[str, object]) -> bool:
 def test_strategies_trade_on_paper(suite: SuiteBox) -> None:
     cursor = suite.facts["start_cursor"]
     for strategy in ("btc-15m", "politics-momentum"):
+        # Polled in the database (cheap); then the CLI must show the same trades.
         wait_until(
             f"a paper fill for {strategy}",
-            lambda s=strategy: suite.cli_json("trades", "--strategy", s),  # type: ignore[misc]
+            lambda s=strategy: suite.fills(s),  # type: ignore[misc]
             bool,
             TRADE_DEADLINE,
         )
+        suite.timed(f"first_fill_{strategy}", suite.facts["started_at"])
+        assert suite.cli_json("trades", "--strategy", strategy), strategy
         journal = suite.journal_since(cursor, "autotrader-executor")
         assert re.search(rf"intent \w+ {re.escape(strategy)}: FILLED", journal), journal[-2000:]
     signal_log = suite.journal_since(cursor, "autotrader-signal")
@@ -330,12 +342,56 @@ def test_sigkill_restarts_and_nothing_is_doubled(suite: SuiteBox) -> None:
     suite.wait_restarted(unit, restarts, victim)
     suite.timed("sigkill_restart", t)
     wait_for("the queued intents filled once", lambda: _all_filled(suite, ids), 60)
-    check = _assert_nothing_doubled(suite)
-    assert check["open_intents"] == [] or all(
-        i[0] not in ids
-        for i in check["open_intents"]  # type: ignore[attr-defined]
-    ), check
-    suite.facts["db"] = check
+    suite.facts["db"] = _assert_nothing_doubled(suite)
+
+
+def test_sigkill_of_signal_and_scheduler_restarts_them(suite: SuiteBox) -> None:
+    box = suite.box
+    others = ("autotrader-signal", "autotrader-scheduler")
+    before = {u: (suite.wait_running(u), int(box.show(u, "NRestarts"))) for u in others}
+    for pid, _restarts in before.values():
+        box.run("kill", "-KILL", str(pid))
+    for unit, (pid, restarts) in before.items():
+        suite.wait_restarted(unit, restarts, pid)  # and active/running again (READY=1)
+    _assert_nothing_doubled(suite)
+
+
+# -- live mode: the key as a credential ---------------------------------------------------------
+
+KEY_PATH = "/etc/autotrader/credentials/polymarket-key"
+
+
+def test_live_mode_needs_the_key_credential(suite: SuiteBox) -> None:
+    """Without the key file the executor refuses `mode: live` (the blank fallback credential);
+    with a 0600 key placed it starts live against the simulator through LoadCredential=."""
+    box, unit = suite.box, "autotrader-executor"
+    paper = suite.facts["good_config"]
+    box.write(CONFIG, paper.replace("\nmode: paper\n", "\nmode: live\n"))
+    refused = _errors(suite, unit).count("polymarket-key")
+    box.run("systemctl", "restart", unit, check=False, timeout=120)  # fails: READY never comes
+    errors = wait_until(
+        "the executor refusing live mode without a key",
+        lambda: _errors(suite, unit),
+        lambda text: text.count("polymarket-key") > refused,
+        60,
+    )
+    assert "/run/credentials/autotrader-executor.service/polymarket-key" in errors
+    assert box.run("test", "-e", KEY_PATH, check=False).returncode != 0
+    cursor = suite.cursor()
+    box.sh(
+        "/opt/venvs/autotrader/bin/python -c 'import secrets; print(secrets.token_hex(32))' "
+        f"| install -m 0600 /dev/stdin {KEY_PATH}"
+    )
+    box.run("systemctl", "restart", unit, timeout=120)
+    suite.wait_running(unit)
+    assert "mode live" in suite.journal_since(cursor, unit)
+    assert "venue polymarket" in box.show(unit, "StatusText")
+    # Back to paper, without the key.
+    box.run("rm", KEY_PATH)
+    box.write(CONFIG, paper)
+    box.run("systemctl", "restart", unit, timeout=120)
+    suite.wait_running(unit)
+    assert "venue paper" in box.show(unit, "StatusText")
 
 
 # -- upgrade, stop, remove, purge ---------------------------------------------------------------
@@ -360,7 +416,7 @@ def test_clean_stop(suite: SuiteBox) -> None:
     t = time.monotonic()
     suite.box.run("systemctl", "stop", "autotrader.target", timeout=120)
     for service in SERVICES:  # the target's stop job ends first (it is ordered after them)
-        wait_for(f"{service} stopped", lambda s=service: suite.state(s) == "inactive/dead", 60)
+        suite.wait_state(service, "inactive/dead")
     suite.timed("target_stop", t)
     for service in SERVICES:
         assert suite.box.show(service, "Result") == "success", service
@@ -386,4 +442,5 @@ def test_remove_stops_and_purge_removes_config_and_state(suite: SuiteBox) -> Non
 def test_container_powers_off_cleanly(suite: SuiteBox) -> None:
     box: Container = suite.box
     box.run("systemctl", "stop", SIM_UNIT)
+    (CACHE / "last-journal.txt").write_text(box.journal("-o", "short-monotonic"))
     assert box.close() == 0, box.boot_log()

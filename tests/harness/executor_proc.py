@@ -239,13 +239,16 @@ class ExecutorRig:
         return [s for s in found if s is not None]
 
     def settled(self) -> bool:
-        """Every intent terminal and no order left PENDING or held (DELAYED). An order of
-        unknown fate whose intent failed stays SUBMITTED by design: later syncs find it if
-        it surfaces."""
+        """Every intent terminal, no order left PENDING or held (DELAYED), and no matched
+        order still awaiting its trades. An order of unknown fate whose intent failed stays
+        SUBMITTED for a while by design: later syncs find it if it surfaces."""
         if not all(s.terminal for s in self.intents()):
             return False
+        orders = OrderRepo(self.engine)
         busy = ("PENDING", "DELAYED")
-        return not any(o.status.value in busy for o in OrderRepo(self.engine).non_terminal())
+        if any(o.status.value in busy for o in orders.non_terminal()):
+            return False
+        return not orders.missing_fills()
 
     def wait_settled(self, manager: ServiceManager, timeout: float = 60) -> None:
         """Poll (with a deadline) until ``settled``."""

@@ -5,6 +5,8 @@ tokens and a fixed book. Each ``post`` takes the next step of ``script`` (``fill
 script is empty):
 
     fill        accepted and fully matched at the order's price (one trade)
+    matched     as ``fill``, answered as a live venue does: "matched" with the amounts and no
+                trades; the trade is listed (``fills_since``) only after ``list_held()``
     partial     accepted, half matched (one trade), the rest resting (limit) or killed (market)
     rest        accepted, resting, nothing matched
     refused     answered ``accepted=False`` with ``refusal`` (default NOT_ENOUGH_BALANCE)
@@ -23,6 +25,7 @@ makes the next N lookups (``order``, ``fills_since``, ``open_orders``) raise
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import deque
 from collections.abc import Iterable
@@ -49,7 +52,19 @@ from autotrader.venue.errors import AmbiguousSubmit, VenueUnavailable
 UP, DOWN = "tok-up", "tok-down"
 SLUG = "btc-updown-15m-1767225600"
 TICK = Decimal("0.01")
-STEPS = ("fill", "partial", "rest", "refused", "post_only", "425", "429", "500", "timeout", "lost")
+STEPS = (
+    "fill",
+    "matched",
+    "partial",
+    "rest",
+    "refused",
+    "post_only",
+    "425",
+    "429",
+    "500",
+    "timeout",
+    "lost",
+)
 
 
 def scripted_market(slug: str = SLUG) -> Market:
@@ -87,6 +102,7 @@ class ScriptedVenue:
         self.posts: list[str] = []
         self.orders: dict[str, VenueOrder] = {}
         self.fills: list[Fill] = []
+        self.held: list[Fill] = []  # matched, not listed yet (step ``matched``)
         self.read_failures = 0
         self._ids = itertools.count(1)
 
@@ -172,6 +188,11 @@ class ScriptedVenue:
             reason = ReasonCode.POST_ONLY_PERIOD if step == "post_only" else self.refusal
             return SubmitResult(False, OrderStatus.REJECTED, oid, reason, f"scripted {step}")
         result = self.place(order.request, oid, step)
+        if step == "matched":
+            self.held.append(self.fills.pop())
+            shares = result.filled_size
+            usd = shares * (order.request.price or Decimal("0.51"))
+            return dataclasses.replace(result, fills=(), matched_shares=shares, matched_usd=usd)
         if step == "lost":
             raise AmbiguousSubmit("connection closed", venue_order_id=oid, cause="lost")
         return result
@@ -199,6 +220,11 @@ class ScriptedVenue:
         self.orders[oid] = VenueOrder(oid, req.token_id, req.side, price, size, matched, status,
                                       req.order_type, self._clock.now())  # fmt: skip
         return SubmitResult(True, status, oid, None, f"scripted {step}", fills)
+
+    def list_held(self) -> None:
+        """List the trades of ``matched`` answers (a live venue does within a second)."""
+        self.fills.extend(self.held)
+        self.held.clear()
 
     def adopt_foreign(self, oid: str, size: Decimal = Decimal(10)) -> VenueOrder:
         """An order resting at the venue that the database does not know (placed elsewhere)."""

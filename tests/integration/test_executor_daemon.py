@@ -29,7 +29,7 @@ from autotrader.domain.orders import Side
 from autotrader.store.db import create_db_engine
 from autotrader.store.repos_intents import IntentRepo, StoredIntent
 from autotrader.store.repos_trading import FillRepo, OrderRepo, StoredOrder
-from harness.notify import ServiceManager
+from harness.notify import ServiceManager, gaps
 from harness.sim import DATA, REPO, SimProcess, autotrader_env
 
 START = "2026-02-21T14:26:00+00:00"  # the demo candles' first minute
@@ -37,6 +37,7 @@ SPEED = 10.0
 
 CONFIG = """\
 state_dir: {state}
+database_url: "{db}"
 mode: {mode}
 daemons: {{heartbeat_secs: 0.5, shutdown_timeout_secs: 5}}
 clock: {{speed: {speed}, start: "{start}"}}
@@ -54,13 +55,16 @@ strategies:
 """
 
 
-def write_config(root: Path, url: str, *, mode: str = "paper", key: Path | None = None) -> Path:
-    """A config under ``root`` (state in ``root/state``) trading at ``url``."""
+def write_config(
+    root: Path, url: str, *, mode: str = "paper", key: Path | None = None, db: str | None = None
+) -> Path:
+    """A config under ``root`` (state in ``root/state``) trading at ``url``; its database
+    ``db`` (default: SQLite in the state folder)."""
     path = root / "autotrader.yaml"
     key_line = f", key_file: {key}" if key is not None else ""
-    text = CONFIG.format(
-        state=root / "state", mode=mode, speed=SPEED, start=START, data=DATA, url=url, key=key_line
-    )
+    db = db or f"sqlite:///{root / 'state' / 'autotrader.db'}"
+    text = CONFIG.format(state=root / "state", db=db, mode=mode, speed=SPEED, start=START,
+                         data=DATA, url=url, key=key_line)  # fmt: skip
     path.write_text(text)
     return path
 
@@ -105,6 +109,7 @@ class Executor:
 
     config: Path
     manager: ServiceManager
+    db: str
 
     @property
     def state(self) -> Path:
@@ -120,26 +125,27 @@ class Executor:
 
     def orders(self) -> list[StoredOrder]:
         """Every order row."""
-        engine = create_db_engine(f"sqlite:///{self.state / 'autotrader.db'}")
+        engine = create_db_engine(self.db)
         try:
             return OrderRepo(engine).list()
         finally:
             engine.dispose()
 
 
-def start_executor(manager: ServiceManager, config: Path) -> Executor:
+def start_executor(manager: ServiceManager, config: Path, db: str) -> Executor:
     """Start `autotrader run executor` and wait for READY=1."""
     argv = [sys.executable, "-m", "autotrader", "run", "executor", "--config", str(config)]
     manager.start(argv, cwd=config.parent, env=autotrader_env())
     manager.wait_for_key("READY", "1", timeout=60)
-    return Executor(config, manager)
+    return Executor(config, manager, db)
 
 
 @pytest.fixture
-def paper(sim: str, tmp_path: Path) -> Iterator[Executor]:
-    """A paper executor on the simulator's market data."""
+def paper(sim: str, tmp_path: Path, database_url: str) -> Iterator[Executor]:
+    """A paper executor on the simulator's market data, on SQLite and on PostgreSQL."""
     with ServiceManager(watchdog_secs=2.0) as manager:
-        executor = start_executor(manager, write_config(tmp_path, sim))
+        config = write_config(tmp_path, sim, db=database_url)
+        executor = start_executor(manager, config, database_url)
         yield executor
         manager.kill(signal.SIGTERM)
         assert manager.wait_exit(30) == 0, manager.stderr()
@@ -153,7 +159,7 @@ def test_paper_market_buy_is_filled_recorded_and_journaled(paper: Executor, sim:
     assert done.returncode == 0, done.stderr + paper.manager.stderr()
     outcome = json.loads(done.stdout)
     assert (outcome["status"], outcome["reason_code"]) == ("FILLED", "FILLED")
-    engine = create_db_engine(f"sqlite:///{paper.state / 'autotrader.db'}")
+    engine = create_db_engine(paper.db)
     try:
         (order,) = OrderRepo(engine).for_intent(outcome["id"])
         fills = FillRepo(engine).for_order(order.id)
@@ -184,7 +190,7 @@ def test_paper_risk_rejection_carries_its_reason(paper: Executor, sim: str) -> N
 
 
 def test_paper_expired_intent_is_not_executed(paper: Executor, sim: str) -> None:
-    engine = create_db_engine(f"sqlite:///{paper.state / 'autotrader.db'}")
+    engine = create_db_engine(paper.db)
     now = httpx.get(f"{sim}/time", timeout=5).json()
     created = datetime.fromtimestamp(now, UTC) - timedelta(minutes=10)
     intent = OrderIntent(
@@ -213,14 +219,22 @@ def test_live_without_key_refuses_to_start_naming_the_files(sim: str, tmp_path: 
     assert "polymarket-key" in problem and "polymarket.key_file" in problem
 
 
-def test_live_lost_answer_leaves_exactly_one_order_found_by_hash(sim: str, tmp_path: Path) -> None:
+def wallet_key(root: Path) -> tuple[str, Path]:
+    """A fresh wallet key and its file (mode 0600)."""
     key = Account.create().key.hex()
-    key_file = tmp_path / "wallet.key"
+    key_file = root / "wallet.key"
     key_file.write_text(key)
     key_file.chmod(0o600)
-    config = write_config(tmp_path, sim, mode="live", key=key_file)
+    return key, key_file
+
+
+def test_live_lost_answer_leaves_exactly_one_order_found_by_hash(
+    sim: str, tmp_path: Path, database_url: str
+) -> None:
+    key, key_file = wallet_key(tmp_path)
+    config = write_config(tmp_path, sim, mode="live", key=key_file, db=database_url)
     with ServiceManager(watchdog_secs=2.0) as manager:
-        live = start_executor(manager, config)
+        live = start_executor(manager, config, database_url)
         set_faults(sim, "lost:1")
         try:
             done = live.trade("buy", "--strategy", "manual", "--market", next_window(sim),
@@ -237,4 +251,44 @@ def test_live_lost_answer_leaves_exactly_one_order_found_by_hash(sim: str, tmp_p
         at_venue = client.get_open_orders()
         assert [o["id"] for o in at_venue] == [order.venue_order_id]
         manager.kill(signal.SIGTERM)
+        assert manager.wait_exit(30) == 0, manager.stderr()
+
+
+def test_notify_protocol_ready_watchdog_status_and_clean_stop(sim: str, tmp_path: Path) -> None:
+    """READY=1, then WATCHDOG=1 every half period throughout — also while the venue is down
+    and nothing trades (the loop still turns: a restart would not help) — STATUS lines saying
+    what the executor is doing, and STOPPING=1 then exit 0 on SIGTERM."""
+    _, key_file = wallet_key(tmp_path)
+    config = write_config(tmp_path, sim, mode="live", key=key_file)
+    db = f"sqlite:///{tmp_path / 'state' / 'autotrader.db'}"
+    with ServiceManager(watchdog_secs=1.0, enforce_watchdog=True) as manager:
+        set_faults(sim, "500:1,scope=all")  # the venue fails every request: no reconciliation
+        try:
+            live = start_executor(manager, config, db)
+            ready = manager.wait_for_key("READY", "1")
+            down = manager.wait_for(
+                lambda m: "not trading yet" in m.fields.get("STATUS", ""), after=ready.t
+            )
+            assert "reconciling with venue polymarket" in down.fields["STATUS"], down.fields
+            manager.wait_for_watchdogs(4, after=down.t)  # healthy: the loop turns
+        finally:
+            set_faults(sim, "none")
+        up = manager.wait_for(lambda m: m.fields.get("STATUS", "").startswith("ready: "))
+        assert up.fields["STATUS"] == (
+            "ready: 0 intents done today, 0 open orders, 0 open positions, venue polymarket"
+        )
+        done = live.trade("buy", "--strategy", "manual", "--market", next_window(sim),
+                          "--outcome", "Up", "--shares", "6", "--limit", "0.2",
+                          "--type", "limit", "--valid-for", "5m")  # fmt: skip
+        assert done.stdout.startswith("RESTING [LIVE]"), done.stdout + done.stderr
+        manager.wait_for(
+            lambda m: m.fields.get("STATUS", "").startswith(
+                "ready: 1 intents done today, 1 open order, "
+            )
+        )
+        pings = manager.wait_for_watchdogs(3, after=up.t)
+        assert all(g <= 0.9 for g in gaps(manager.watchdog_times(since=ready.t))), gaps(pings)
+        assert manager.watchdog_fired_at is None  # never went 1 s without a ping
+        sent = manager.kill(signal.SIGTERM)
+        manager.wait_for_key("STOPPING", "1", after=sent)
         assert manager.wait_exit(30) == 0, manager.stderr()

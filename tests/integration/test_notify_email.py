@@ -186,3 +186,16 @@ def test_password_file_must_be_private(tmp_path: Path) -> None:
     assert read_password(cfg, {}) == "hunter2"
     with pytest.raises(TemporaryError, match="CREDENTIALS_DIRECTORY is not set"):
         read_password(cfg.model_copy(update={"password_file": None}), {})
+
+
+def test_blank_password_credential_counts_as_absent(tmp_path: Path) -> None:
+    from autotrader.config_notify import EmailConfig
+    from autotrader.errors import TemporaryError
+
+    (tmp_path / "smtp-password").write_text("\n")  # the packaged unit's empty fallback
+    cfg = EmailConfig.model_validate(email_settings(25, username="u", security="starttls"))
+    env = {"CREDENTIALS_DIRECTORY": str(tmp_path)}
+    with pytest.raises(TemporaryError, match="needs a password"):
+        read_password(cfg, env)
+    (tmp_path / "smtp-password").write_text("s3cret\n")
+    assert read_password(cfg, env) == "s3cret"

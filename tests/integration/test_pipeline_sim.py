@@ -33,12 +33,12 @@ from autotrader.daemons.setup import build_clock
 from autotrader.domain.fills import Fill
 from autotrader.domain.intents import IntentStatus
 from autotrader.domain.orders import Side
-from autotrader.executor.market_data import PublicMarketData
 from autotrader.store.repos_intents import IntentRepo
 from autotrader.store.repos_runtime import EventRepo
 from autotrader.store.repos_trading import FillRepo
 from autotrader.store.repos_watchlist import DeferredRepo, WatchEntry, WatchlistRepo
 from autotrader.strategies.base import StrategyContext
+from autotrader.strategies.context import build_context, shared_reads
 from autotrader.strategies.items import MarketItem
 from autotrader.strategies.nodes.base import PipelineRun
 from autotrader.strategies.nodes.metrics import check_momentum, momentum_score, whale_activity
@@ -143,21 +143,15 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
 
 @asynccontextmanager
 async def context(config_path: Path, engine: sa.Engine) -> AsyncIterator[StrategyContext]:
-    """A strategy context on the config's simulator and clock, as the scheduler builds it."""
+    """A strategy context on the config's simulator and clock, as the scheduler builds it
+    (wallet-free reads behind the shared read cache)."""
     config = load_config(config_path)
     clock = build_clock(config)
-    pm = config.polymarket
-    md = PublicMarketData(gamma_url=pm.gamma_url, clob_url=pm.clob_url)
-    from autotrader.venue.polymarket.data_api import DataApiClient
-
-    async with httpx.AsyncClient(timeout=10) as http:
-        try:
-            yield StrategyContext(
-                config, clock, engine, md, DataApiClient(pm.data_url, http),
-                IntentRepo(engine, now=clock.now), EventRepo(engine, now=clock.now),
-            )  # fmt: skip
-        finally:
-            await md.aclose()
+    reads = shared_reads(config, clock)
+    try:
+        yield build_context(config, clock, engine, reads)
+    finally:
+        await reads.aclose()
 
 
 def strategy_of(config_path: Path) -> PipelineStrategy:
@@ -354,27 +348,21 @@ def test_entries_once_per_market_and_exits_from_fills(
 
 RESUME = """\
 import asyncio, json, sys
-import httpx
 from autotrader.config import load_config
 from autotrader.daemons.setup import build_clock
-from autotrader.executor.market_data import PublicMarketData
 from autotrader.store.db import create_db_engine
-from autotrader.store.repos_intents import IntentRepo
-from autotrader.store.repos_runtime import EventRepo
-from autotrader.strategies.base import StrategyContext
+from autotrader.strategies.context import build_context, shared_reads
 from autotrader.strategies.pipeline import run_pipeline
-from autotrader.venue.polymarket.data_api import DataApiClient
 
 async def main():
     config = load_config(sys.argv[1])
     clock, engine = build_clock(config), create_db_engine(config.database_url)
-    pm = config.polymarket
-    md = PublicMarketData(gamma_url=pm.gamma_url, clob_url=pm.clob_url)
-    async with httpx.AsyncClient() as http:
-        ctx = StrategyContext(config, clock, engine, md, DataApiClient(pm.data_url, http),
-                              IntentRepo(engine), EventRepo(engine))
+    reads = shared_reads(config, clock)
+    try:
+        ctx = build_context(config, clock, engine, reads)
         result = await run_pipeline(config.strategies[0], ctx)
-    await md.aclose()
+    finally:
+        await reads.aclose()
     print(json.dumps([[s.node, s.items_in, s.items_out] for s in result.stats]))
 
 asyncio.run(main())

@@ -45,8 +45,12 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimProcess]:
 
 
 @pytest.fixture
-def manager() -> Iterator[ServiceManager]:
-    """A stand-in service manager; the daemon must stop cleanly on SIGTERM."""
+def manager(database_url: str) -> Iterator[ServiceManager]:
+    """A stand-in service manager; the daemon must stop cleanly on SIGTERM.
+
+    Depends on ``database_url`` so the daemon is stopped *before* the test's PostgreSQL schema
+    is dropped (a daemon writing into a dropped schema exits 1, failing the teardown).
+    """
     with ServiceManager(watchdog_secs=2.0) as m:
         yield m
         if m.proc is not None and m.proc.poll() is None:

@@ -244,6 +244,18 @@ def test_market_query_end_dates_and_activity() -> None:
     assert (q.end_before, q.end_after, q.active) == (NOW + timedelta(days=2), NOW, None)
 
 
+def test_market_query_is_the_same_for_every_run_of_a_minute() -> None:
+    spec = StreamMarkets(end_before_days=2)
+    queries = set()
+    for secs in (0.5, 17, 59.9):
+        run = make_run(FakeMarketData())
+        run.now = NOW + timedelta(seconds=secs)
+        queries.add(market_query(spec, run))
+    (q,) = queries  # one cache key for the whole minute, never reaching past "now"
+    assert q.end_after == NOW + timedelta(minutes=1)
+    assert q.end_before == NOW + timedelta(days=2)
+
+
 def test_item_values_and_json_round_trip() -> None:
     item = MarketItem.of(market("a", price="0.35", volume=1234))
     item.watch_added_at = NOW - timedelta(minutes=90)

@@ -181,3 +181,21 @@ def test_cache_too_open_is_ignored_and_rewritten_0600(tmp_path: Path) -> None:
     fresh = ApiCredentials("00000000-0000-0000-0000-000000000002", "bmV3", "p2")
     assert ApiCredsCache(tmp_path, address="0xabc", host="h").get_or_derive(lambda: fresh) == fresh
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_blank_credential_is_the_units_empty_fallback_not_a_bad_key(
+    tmp_path: Path, key_hex: str
+) -> None:
+    # The packaged units set `SetCredential=polymarket-key:` + newline so paper mode starts
+    # without a key file; in live mode that must read as "missing", with the file to fill in.
+    _write(tmp_path / "polymarket-key", "\n")
+    env = {"CREDENTIALS_DIRECTORY": str(tmp_path)}
+    assert load_wallet_key(PolymarketConfig(), environ=env) is None
+    with pytest.raises(ConfigError) as err:
+        require_wallet_key(PolymarketConfig(), environ=env)
+    message = str(err.value)
+    assert "missing" in message and "not a private key" not in message
+    assert "/etc/autotrader/credentials/polymarket-key" in message
+    # A blank credential does not hide a key file named in the config.
+    key_file = _write(tmp_path / "wallet.key", key_hex)
+    assert load_wallet_key(PolymarketConfig(key_file=key_file), environ=env) is not None

@@ -71,24 +71,33 @@ def _orders(config: AppConfig, engine: sa.Engine, strategy: str | None) -> Rows:
 
 
 def _trades(config: AppConfig, engine: sa.Engine, strategy: str | None) -> Rows:
+    from autotrader.store.repos_executor import position_markets
+
     repo = FillRepo(engine)
     fills = repo.for_strategy(strategy) if strategy else repo.all()
-    return [
-        {
-            "trade_id": r.fill.trade_id,
-            "order_id": r.order_id,
-            "strategy": r.strategy,
-            "venue_order_id": r.fill.venue_order_id,
-            "token_id": r.fill.token_id,
-            "side": r.fill.side.value,
-            "price": r.fill.price,
-            "size": r.fill.size,
-            "fee_usd": r.fill.fee_usd,
-            "liquidity": r.fill.liquidity,
-            "ts": r.fill.ts,
-        }
-        for r in fills
-    ]
+    markets = position_markets(engine)
+    rows: Rows = []
+    for r in fills:
+        slug, outcome = markets.get(r.fill.token_id, (None, None))
+        rows.append(
+            {
+                "ts": r.fill.ts,
+                "strategy": r.strategy,
+                "market_slug": slug,
+                "outcome": outcome,
+                "side": r.fill.side.value,
+                "price": r.fill.price,
+                "size": r.fill.size,
+                "usd": r.fill.price * r.fill.size,
+                "fee_usd": r.fill.fee_usd,
+                "liquidity": r.fill.liquidity,
+                "trade_id": r.fill.trade_id,
+                "order_id": r.order_id,
+                "venue_order_id": r.fill.venue_order_id,
+                "token_id": r.fill.token_id,
+            }
+        )
+    return rows
 
 
 def _positions(config: AppConfig, engine: sa.Engine, strategy: str | None) -> Rows:
@@ -159,14 +168,19 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _print(rows: Rows, as_json: bool) -> None:
+# Venue ids are 60-80 characters: in the table they would push everything else off the
+# screen. ``--json`` carries them all.
+_WIDE = frozenset({"trade_id", "order_id", "venue_order_id", "token_id"})
+
+
+def _print(rows: Rows, as_json: bool, *, hide: frozenset[str] = frozenset()) -> None:
     if as_json:
         print(json.dumps(rows, default=_text, indent=2))
         return
     if not rows:
         print("(none)")
         return
-    cols = list(rows[0])
+    cols = [c for c in rows[0] if c not in hide]
     cells = [[_text(r[c]) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
@@ -191,7 +205,11 @@ def _runner(
         except (AutotraderError, PositionError, sa.exc.SQLAlchemyError) as exc:
             print(f"autotrader {name}: error: {' '.join(str(exc).split())}", file=sys.stderr)
             return 1
-        _print(rows[: max(args.limit, 0)] if name != "ledger" else rows, args.json)
+        if name == "trades":  # the newest ones (fills are listed oldest first)
+            rows = rows[-args.limit :] if args.limit > 0 else []
+        elif name != "ledger":
+            rows = rows[: max(args.limit, 0)]
+        _print(rows, args.json, hide=_WIDE if name == "trades" else frozenset())
         return 0
 
     return run

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -42,8 +43,10 @@ def open_database(config: AppConfig) -> sa.Engine | None:
         log.error("not starting: cannot create the state folder %s: %s", config.state_dir, exc)
         return None
     try:
-        migrate_in_child(url)
-        return create_db_engine(url)
+        engine = create_db_engine(url)
+        if not at_head(engine):
+            migrate_in_child(url)
+        return engine
     except AutotraderError as exc:  # the store's own one-line errors, password hidden
         log.error("not starting: %s", exc)
         return None
@@ -57,6 +60,37 @@ def open_database(config: AppConfig) -> sa.Engine | None:
             " ".join(str(exc).split()),
         )
         return None
+
+
+_REVISION = re.compile(r"^(down_)?revision\b[^=]*=\s*(?:None|[\"'](\w+)[\"'])", re.MULTILINE)
+
+
+def known_head() -> str | None:
+    """The newest migration this release ships, read from the version files' ``revision`` /
+    ``down_revision`` lines (without importing Alembic, which costs a daemon seconds and
+    megabytes); None if the chain cannot be read that simply (then the child decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (Path(__file__).parent.parent / "store" / "migrations" / "versions").glob("*.py"):
+        for down, rev in _REVISION.findall(path.read_text(encoding="utf-8")):
+            if rev:
+                (parents if down else revisions).add(rev)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def at_head(engine: sa.Engine) -> bool:
+    """Whether the database's recorded revision is this release's head: nothing to migrate,
+    so the start-up needs no migration child (the common case of a restart)."""
+    head = known_head()
+    if head is None:
+        return False
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT version_num FROM alembic_version")).all()
+    except sa.exc.DBAPIError:  # no version table yet: a new database
+        return False
+    return [r[0] for r in rows] == [head]
 
 
 def migrate_in_child(url: str) -> None:

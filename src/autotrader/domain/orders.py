@@ -210,6 +210,10 @@ class SubmitResult:
     reason: ReasonCode | None
     message: str
     fills: tuple[Fill, ...] = ()
+    # What a "matched" answer says it matched (shares, USD), before its trades are listed;
+    # None when the answer does not say (the fills, if any, are then the whole story).
+    matched_shares: Decimal | None = None
+    matched_usd: Decimal | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", OrderStatus(self.status))
@@ -219,8 +223,9 @@ class SubmitResult:
 
     @property
     def filled_size(self) -> Decimal:
-        """Shares filled by this submit."""
-        return sum((f.size for f in self.fills), Decimal(0))
+        """Shares filled by this submit: its fills, or what the answer says it matched."""
+        recorded = sum((f.size for f in self.fills), Decimal(0))
+        return max(recorded, self.matched_shares or Decimal(0))
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,15 @@
 """The executor's picture of the money, read from the database: fills → positions → ledgers.
 
 Fills and settlements are the truth (DESIGN.md §4); positions and ledgers are replayed from them
-each time they are needed, with the open orders' reservations. The risk context for an intent
-is assembled here, and the CLI's ``positions`` / ``ledger`` use the same functions.
+each time they are needed, with the open orders' reservations. The CLI's ``positions`` /
+``ledger`` use these functions; the order path keeps its replay between intents instead
+(``risk_books.py``, ``snapshot.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -19,8 +20,7 @@ from autotrader.domain.book import OrderBook
 from autotrader.domain.fees import FeeSchedule
 from autotrader.domain.ledger import Ledger, OpenOrder
 from autotrader.domain.positions import Replay, StrategyFill, StrategySettlement, replay
-from autotrader.domain.risk import GlobalLimits, RiskContext, StrategyLimits
-from autotrader.domain.risk_limits import ORDER_RATE_WINDOW_SECS
+from autotrader.domain.risk import GlobalLimits, StrategyLimits
 from autotrader.store.repos_runtime import StrategyRuntime
 from autotrader.store.repos_trading import FillRepo, OrderRepo, SettlementRepo, StoredOrder
 
@@ -90,13 +90,6 @@ def all_ledgers(config: AppConfig, snap: Snapshot) -> dict[str, Ledger]:
     return {s.name: ledger(config, s, snap) for s in config.strategies}
 
 
-def recent_order_times(engine: sa.Engine, now: datetime, limit: int) -> tuple[datetime, ...]:
-    """Creation times of the orders of the last rate window (at most ``limit`` + 1 needed)."""
-    start = now - timedelta(seconds=ORDER_RATE_WINDOW_SECS)
-    newest = OrderRepo(engine).list(limit=limit + 1)
-    return tuple(o.created_at for o in newest if o.created_at > start)
-
-
 @dataclass(frozen=True)
 class ContextInputs:
     """What the order path read for one intent."""
@@ -105,28 +98,3 @@ class ContextInputs:
     book: OrderBook
     fees: FeeSchedule
     runtime: StrategyRuntime
-
-
-def risk_context(
-    config: AppConfig, engine: sa.Engine, cfg: StrategyConfig, inputs: ContextInputs
-) -> RiskContext:
-    """Everything ``risk.check`` needs for an intent of strategy ``cfg``."""
-    snap = load_snapshot(engine)
-    glob = global_limits(config)
-    return RiskContext(
-        now=inputs.now,
-        strategy=strategy_limits(cfg),
-        global_limits=glob,
-        ledger=ledger(config, cfg, snap),
-        positions=snap.history.positions,
-        book=inputs.book,
-        open_orders=snap.open_orders,
-        recent_orders=recent_order_times(engine, inputs.now, glob.max_orders_per_minute),
-        paused=inputs.runtime.paused,
-        paused_reason=inputs.runtime.pause_reason or "",
-        last_entry_at=inputs.runtime.last_entry_at,
-        # One entry per (strategy, entry_key) is the intents table's unique constraint: a
-        # second one never reaches the executor, so there is nothing to look up here.
-        entry_exists=False,
-        fees=inputs.fees,
-    )

@@ -117,10 +117,13 @@ def record_trade_events(
     """Record ``trade_executed`` (and ``trade_exited`` for a sell) for newly stored fills."""
     if not new:
         return
-    history = [r.fill for r in FillRepo(engine).for_strategy(order.strategy)]
+    # Only a sale needs the history (its realized P&L) and the intent's reason (why it sold).
+    history: list[Fill] = []
     reason = None
-    if order.intent_id is not None and (stored := IntentRepo(engine).get(order.intent_id)):
-        reason = stored.intent.reason
+    if order.side is Side.SELL:
+        history = [r.fill for r in FillRepo(engine).for_strategy(order.strategy)]
+        if order.intent_id is not None and (stored := IntentRepo(engine).get(order.intent_id)):
+            reason = stored.intent.reason
     try:
         payloads = trade_payloads(order, new, history, reason)
     except PositionError as exc:  # the fills disagree: say so, never guess a P&L

@@ -8,7 +8,6 @@ the operator's plain log (``tail trades.jsonl | jq``), as the seed's was.
 from __future__ import annotations
 
 import json
-import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,9 +30,11 @@ class TradesJournal:
         self.path = state_dir / JOURNAL_FILE
 
     def append(self, record: dict[str, Any]) -> None:
-        """Write ``record`` as one line; flushed and fsynced before returning."""
+        """Write ``record`` as one line, flushed before returning.
+
+        Not fsynced: the database (fills, orders) is the record that must survive a power
+        cut, and it does not fsync every commit either (SQLite ``synchronous=NORMAL``); an
+        fsync here cost more than the rest of an order's bookkeeping."""
         line = json.dumps(record, default=_default, separators=(",", ":")) + "\n"
         with self.path.open("a", encoding="utf-8") as f:
             f.write(line)
-            f.flush()
-            os.fsync(f.fileno())

@@ -20,10 +20,11 @@ from autotrader.clock import Clock
 from autotrader.config import AppConfig
 from autotrader.domain.positions import Position
 from autotrader.errors import DataError, TemporaryError
-from autotrader.executor.books import Snapshot, ledger, load_snapshot
+from autotrader.executor.books import Snapshot
 from autotrader.executor.events import pause_strategy, usd
 from autotrader.executor.exits import ExitWatcher
 from autotrader.executor.settlement import Settler
+from autotrader.executor.snapshot import SnapshotCache
 from autotrader.store.repos_executor import position_markets
 from autotrader.store.repos_runtime import EventRepo, StrategyRuntimeRepo
 from autotrader.venue.base import Venue
@@ -44,8 +45,16 @@ class CheckReport:
 class PositionMonitor:
     """Exits, settlement and the daily loss limit (see the module docstring)."""
 
-    def __init__(self, config: AppConfig, venue: Venue, engine: sa.Engine, clock: Clock) -> None:
+    def __init__(
+        self,
+        config: AppConfig,
+        venue: Venue,
+        engine: sa.Engine,
+        clock: Clock,
+        snapshots: SnapshotCache | None = None,
+    ) -> None:
         self._config = config
+        self._snapshots = snapshots or SnapshotCache(engine)
         self._venue = venue
         self._engine = engine
         self._clock = clock
@@ -69,7 +78,7 @@ class PositionMonitor:
         report = CheckReport()
         markets = position_markets(self._engine)
         by_market: dict[str, list[tuple[Position, str]]] = defaultdict(list)
-        for pos in load_snapshot(self._engine).history.positions.values():
+        for pos in self._snapshots.load().history.positions.values():
             if not pos.is_open:
                 continue
             report.open_positions += 1
@@ -83,7 +92,7 @@ class PositionMonitor:
                 log.warning("position check of %s failed, next time again: %s", slug, exc)
         if report.settled:
             report.open_positions -= report.settled
-        report.paused = self._daily_loss(load_snapshot(self._engine))
+        report.paused = self._daily_loss(self._snapshots.load())
         return report
 
     async def _market(
@@ -103,7 +112,7 @@ class PositionMonitor:
         """Pause every running strategy whose net loss today reached its limit; how many."""
         now, paused = self._clock.now(), 0
         for cfg in self._config.strategies:
-            today = ledger(self._config, cfg, snap).today(now)
+            today = self._snapshots.ledger(self._config, cfg, snap).today(now)
             loss, limit = -today.net_usd, cfg.limits.daily_loss_usd
             if loss <= 0 or loss < limit or self._runtime.get(cfg.name).paused:
                 continue

@@ -5,7 +5,14 @@ is sent, and the signed order's hash before the POST. A refusal before acceptanc
 connection that never opened, the post-only period) retries the *same* prepared order while the
 intent is valid. An ambiguous submit is never re-sent: the order is looked up by hash (order,
 then trades) for a bounded grace period; if the venue knows nothing of it by then the intent
-fails with a reason and the order stays SUBMITTED, so later syncs still find it if it surfaces.
+fails with a reason and the order stays SUBMITTED, so later syncs still find it if it surfaces
+(``watch.py``: on a back-off schedule, then closed as never placed).
+
+An answer is recorded as it comes: a "matched" answer that says how much matched ends the
+intent at once; its trades are recorded when the venue lists them (``pending.py``), counting
+as reservations in every risk check until then. Only a held order, one of unknown fate, or a
+match that does not say how much is followed up here (bounded by ``FOLLOW_UP_SECS``). The risk
+context comes from state kept between intents (``risk_books.py``).
 """
 
 from __future__ import annotations
@@ -27,10 +34,11 @@ from autotrader.domain.intents import IntentStatus, OrderIntent, to_order_reques
 from autotrader.domain.markets import Market
 from autotrader.domain.orders import OrderStatus, PreparedOrder, ReasonCode, Side, SubmitResult
 from autotrader.errors import DataError
-from autotrader.executor.books import ContextInputs, risk_context, strategy_config
+from autotrader.executor.books import ContextInputs, strategy_config
 from autotrader.executor.events import pause_strategy
 from autotrader.executor.faults import kill_point
 from autotrader.executor.journal import TradesJournal
+from autotrader.executor.market_cache import MarketCache
 from autotrader.executor.outcome import (
     NOT_FOUND,
     NOT_FOUND_TEXT,
@@ -39,6 +47,8 @@ from autotrader.executor.outcome import (
     intent_finish,
     journal_record,
 )
+from autotrader.executor.pending import PendingFills
+from autotrader.executor.risk_books import ExecutorBooks
 from autotrader.executor.sync import OrderSync, move, record_fills
 from autotrader.store.repos_intents import IntentRepo, StoredIntent
 from autotrader.store.repos_runtime import EventRepo, StrategyRuntimeRepo
@@ -71,6 +81,9 @@ class OrderPath:
         self._events = EventRepo(engine, now=clock.now)
         self._sync = OrderSync(venue, engine, clock)
         self._journal = TradesJournal(config.state_dir)
+        self.books = ExecutorBooks(engine, PendingFills(venue, engine, clock))
+        self._markets = MarketCache(clock)
+        self._failing: set[str] = set()  # strategies whose venue failure count may be > 0
 
     async def run(self, stored: StoredIntent) -> Finish:
         """Carry a claimed intent to its terminal status; the status and reason given."""
@@ -122,11 +135,13 @@ class OrderPath:
         # A paused strategy is refused by risk.check, which lets exits through: a strategy
         # paused for its daily loss must still be able to sell at its stop-loss.
         runtime = self._runtime.get(intent.strategy)
+        if runtime.consecutive_venue_failures:
+            self._failing.add(intent.strategy)
         market = await self._market(intent)
         book = await self._read(intent, "book", lambda: self._venue.book(intent.token_id))
         fees = await self._read(intent, "fees", lambda: self._venue.fee_schedule(intent.token_id))
         inputs = ContextInputs(self._clock.now(), book, fees, runtime)
-        decision = risk.check(intent, risk_context(self.config, self._engine, cfg, inputs))
+        decision = risk.check(intent, self.books.context(self.config, cfg, inputs))
         if not decision.approved:
             assert decision.reason is not None  # a rejection always carries its reason
             self._on_risk_rejection(intent, decision)
@@ -135,7 +150,9 @@ class OrderPath:
 
     async def _market(self, intent: OrderIntent) -> Market:
         slug = intent.market_slug
-        market = await self._read(intent, "market", lambda: self._venue.market_by_slug(slug))
+        market = self._markets.get(slug) or await self._read(
+            intent, "market", lambda: self._venue.market_by_slug(slug)
+        )
         if market is None:
             raise Finished(_REJECTED, ReasonCode.MARKET_NOT_READY.value, f"no market {slug}")
         if not market.tradable:
@@ -146,6 +163,7 @@ class OrderPath:
             market.token_by_id(intent.token_id)
         except ValueError as exc:
             raise Finished(_REJECTED, ReasonCode.INVALID_TOKEN.value, str(exc)) from None
+        self._markets.put(market)
         return market
 
     def _on_risk_rejection(self, intent: OrderIntent, decision: risk.RiskDecision) -> None:
@@ -183,6 +201,7 @@ class OrderPath:
             market_slug=intent.market_slug,
             outcome=intent.outcome,
         )
+        self.books.order_created(order.created_at)
         kill_point("order_created")
         try:
             prepared = await self._read(intent, "prepare", lambda: self._venue.prepare(request))
@@ -207,14 +226,16 @@ class OrderPath:
                 continue
             except AmbiguousSubmit as exc:
                 self._venue_failed(intent.strategy, str(exc))
-                order = move(self._engine, order, OrderStatus.SUBMITTED, order.size_matched)
+                order = self._move(order, OrderStatus.SUBMITTED, order.size_matched)
                 return await self._resolve_ambiguous(order)
             kill_point("post_sent")
             if result.reason is ReasonCode.POST_ONLY_PERIOD:
                 attempt += 1
                 await self._wait(intent, None, attempt, f"post-only period: {result.message}")
                 continue
-            self._runtime.record_venue_success(intent.strategy)
+            if intent.strategy in self._failing:  # a write only when there is one to reset
+                self._runtime.record_venue_success(intent.strategy)
+                self._failing.discard(intent.strategy)
             return self._answered(order, result)
 
     def _answered(self, order: StoredOrder, result: SubmitResult) -> StoredOrder:
@@ -223,8 +244,7 @@ class OrderPath:
         kill_point("fill_stored")
         code = result.reason.value if result.reason is not None else None
         text = result.message if not result.accepted else None
-        return move(
-            self._engine,
+        return self._move(
             order,
             result.status,
             result.filled_size,
@@ -253,8 +273,10 @@ class OrderPath:
     async def _conclude(self, intent: OrderIntent, order: StoredOrder) -> Finish:
         order = await self._follow_up(order)
         fills = [r.fill for r in FillRepo(self._engine).for_order(order.id)]
+        # Matched per the venue's answer, trades not listed yet: collected later (pending.py).
+        self.books.pending.add(order, sum((f.size for f in fills), Decimal(0)))
         finish = intent_finish(order, fills)
-        if fills and order.side is Side.BUY:
+        if (fills or order.size_matched > 0) and order.side is Side.BUY:
             self._runtime.record_entry(intent.strategy, self._clock.now())
         self._journal.append(journal_record(intent, order, fills, finish, self._clock.now()))
         return finish
@@ -271,24 +293,24 @@ class OrderPath:
         return order
 
     def _incomplete(self, order: StoredOrder) -> bool:
-        """Held, of unknown fate, or matched with fewer shares recorded than matched (a live
-        venue answers a match before its trades are listed, and with no size)."""
+        """Held, of unknown fate, or said to be filled without saying how much. An answer
+        that says how much matched is enough: its trades are collected later (pending.py)."""
         if order.venue_order_id is None or order.status is OrderStatus.PENDING:
             return False
         if order.status in (OrderStatus.DELAYED, OrderStatus.SUBMITTED):
             return True
-        fills = FillRepo(self._engine).for_order(order.id)
-        recorded = sum((r.fill.size for r in fills), Decimal(0))
-        if order.status is OrderStatus.FILLED and recorded == 0:
-            return True
-        return recorded < order.size_matched
+        return order.status is OrderStatus.FILLED and order.size_matched == 0
+
+    def _move(
+        self, order: StoredOrder, status: OrderStatus, matched: Decimal, **why: str | None
+    ) -> StoredOrder:
+        return move(self._engine, order, status, matched, now=self._clock.now, **why)
 
     def _close_unsent(self, intent: OrderIntent, finish: Finish) -> None:
         # An order still PENDING here was never accepted (refused, or never posted).
         for order in self._orders.for_intent(intent.id):
             if order.status is OrderStatus.PENDING:
-                move(
-                    self._engine,
+                self._move(
                     order,
                     OrderStatus.REJECTED,
                     order.size_matched,
@@ -321,6 +343,7 @@ class OrderPath:
     def _venue_failed(self, strategy: str, why: str) -> bool:
         """Count a venue failure; True when the strategy got paused for it."""
         count = self._runtime.record_venue_failure(strategy)
+        self._failing.add(strategy)
         limit = self.config.executor.max_consecutive_venue_failures
         if count < limit:
             return False

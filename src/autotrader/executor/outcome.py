@@ -45,6 +45,12 @@ def fill_summary(fills: list[Fill]) -> tuple[Decimal, Decimal | None, Decimal]:
 def _filled_text(order: StoredOrder, fills: list[Fill]) -> str:
     shares, avg, fees = fill_summary(fills)
     verb = "bought" if order.side.value == "BUY" else "sold"
+    if shares < order.size_matched:
+        # The venue's answer said how much matched; its trades are recorded when listed.
+        return (
+            f"{verb} {order.size_matched} shares per the venue's answer ({shares} recorded, "
+            f"the rest when its trades are listed), order {order.venue_order_id}"
+        )
     at = f" @ avg {avg:.4f}" if avg is not None else ""
     return f"{verb} {shares} shares{at} (fees {fees:.6f}), order {order.venue_order_id}"
 
@@ -93,8 +99,10 @@ def journal_record(
         "intent_status": finish.status.value,
         "reason_code": finish.code,
         "reason": finish.text,
-        "filled_shares": shares,
+        "filled_shares": max(shares, order.size_matched),
         "avg_price": avg,
         "fees_usd": fees,
         "trade_ids": [f.trade_id for f in fills],
+        # Matched per the venue's answer, trades not listed yet (recorded as fills later).
+        "trades_pending": shares < order.size_matched,
     }

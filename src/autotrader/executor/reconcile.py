@@ -87,6 +87,7 @@ class Reconciler:
                 order,
                 OrderStatus.REJECTED,
                 order.size_matched,
+                now=self._clock.now,
                 reason_code=NOT_SENT,
                 reason_text="never sent: no hash was stored",
             )
@@ -107,6 +108,7 @@ class Reconciler:
             order,
             gone,
             order.size_matched,
+            now=self._clock.now,
             reason_code=VANISHED,
             reason_text="not found at the venue at start-up reconciliation",
         )

@@ -1,12 +1,14 @@
 """The executor service: reconcile, then claim intents one at a time and carry each to its end.
 
-Every ``executor.poll_interval_ms`` the tick claims the oldest pending intent (``claim_next``)
-and runs it through the order path, then the next, until none is left. Nothing is claimed until
-start-up reconciliation has succeeded; ``STATUS=`` says so. Every ``position_check_secs`` the
-orders that may still change (resting, held, or of unknown fate) are synced with the venue,
-then the positions are checked (``monitor.py``): stop-loss / take-profit exits, settlement of
-resolved markets, the daily loss limit. Healthy — so the watchdog is fed — while this loop keeps
-turning.
+Every ``executor.poll_interval_ms`` the tick looks whether an intent is pending (one index
+probe), and if so claims the oldest (``claim_next``) and runs it through the order path, then
+the next, until none is left. Then the trades of orders the venue said matched are collected
+when due (``pending.py``). Nothing is claimed until start-up reconciliation has succeeded;
+``STATUS=`` says so. Every ``position_check_secs`` the orders that may still change (resting,
+held, or of unknown fate) are synced with the venue (``watch.py``), and half a period later
+the positions are checked (``monitor.py``): stop-loss / take-profit exits, settlement of
+resolved markets, the daily loss limit. Healthy — so the watchdog is fed — while this loop
+keeps turning.
 """
 
 from __future__ import annotations
@@ -19,13 +21,12 @@ import sqlalchemy as sa
 
 from autotrader.clock import Clock
 from autotrader.config import AppConfig
-from autotrader.domain.orders import OrderStatus
 from autotrader.errors import DataError, TemporaryError
 from autotrader.executor.monitor import PositionMonitor
 from autotrader.executor.order_path import OrderPath
 from autotrader.executor.reconcile import Reconciler
-from autotrader.executor.sync import OrderSync
 from autotrader.executor.venues import OpenVenue, build_venue
+from autotrader.executor.watch import OrderWatch
 from autotrader.store.repos_common import default_claimer
 from autotrader.store.repos_intents import IntentRepo
 from autotrader.store.repos_trading import OrderRepo
@@ -34,12 +35,6 @@ log = logging.getLogger("autotrader.executor")
 
 MAX_INTENTS_PER_TICK = 100  # then the runtime gets a turn (status, stop requests)
 HEALTHY_WITHIN_SECS = 60.0
-_WATCHED = (
-    OrderStatus.LIVE,
-    OrderStatus.DELAYED,
-    OrderStatus.PARTIALLY_FILLED,
-    OrderStatus.SUBMITTED,
-)
 
 
 class ExecutorService:
@@ -55,8 +50,10 @@ class ExecutorService:
         self._venue: OpenVenue = build_venue(config, clock, db)
         self._path = OrderPath(config, self._venue.venue, db, clock)
         self._reconciler = Reconciler(self._path, self._venue.venue, db, clock)
-        self._sync = OrderSync(self._venue.venue, db, clock)
-        self._monitor = PositionMonitor(config, self._venue.venue, db, clock)
+        self._watch = OrderWatch(self._venue.venue, db, clock)
+        self._monitor = PositionMonitor(
+            config, self._venue.venue, db, clock, self._path.books.snapshots
+        )
         self._intents = IntentRepo(db, now=clock.now)
         self._orders = OrderRepo(db, now=clock.now)
         self._claimer = default_claimer()
@@ -64,6 +61,7 @@ class ExecutorService:
         self._reconcile_error: str | None = None
         self._last_turn = time.monotonic()
         self._next_sync = 0.0
+        self._next_check = 0.0
         self._day: date | None = None
         self._done_today = 0
         self._open_orders = 0
@@ -85,16 +83,25 @@ class ExecutorService:
         self._last_turn = time.monotonic()
         if not self._reconciled and not await self._reconcile():
             return
-        for _ in range(MAX_INTENTS_PER_TICK):
+        # A read of one index entry says whether anything waits; the claim (a write) only then.
+        for _ in range(MAX_INTENTS_PER_TICK if self._intents.pending_exists() else 0):
             stored = self._intents.claim_next(self._claimer)
             if stored is None:
                 break
             await self._path.run(stored)
             self._count_done()
             self._last_turn = time.monotonic()
-        if time.monotonic() >= self._next_sync:
-            self._next_sync = time.monotonic() + self._config.executor.position_check_secs
+        await self._collect_trades()
+        # The order sync and the position check each hold the loop for a while (reads of every
+        # resting order, of recent trades): half a period apart, an intent arriving meanwhile
+        # waits behind one of them, never both.
+        now, period = time.monotonic(), self._config.executor.position_check_secs
+        if now >= self._next_sync:
+            self._next_sync = now + period
+            self._next_check = max(self._next_check, now + period / 2)
             await self._sync_watched()
+        elif now >= self._next_check:
+            self._next_check = now + period
             await self._check_positions()
 
     def reload(self, config: AppConfig) -> None:
@@ -136,28 +143,35 @@ class ExecutorService:
             log.warning("reconciliation failed, not trading yet: %s", exc)
             return False
         self._reconciled, self._reconcile_error = True, None
+        self._path.books.pending.load()
         self._open_orders = len(self._orders.open_orders())
         return True
+
+    async def _collect_trades(self, *, force: bool = False) -> None:
+        # Trades of orders the venue said matched (pending.py): recorded when listed.
+        try:
+            await self._path.books.pending.collect(force=force)
+        except TemporaryError as exc:
+            log.warning("collecting matched orders' trades failed: %s", exc)
 
     def _count_done(self) -> None:
         today = self._clock.now().astimezone(self._config.tz).date()
         if today != self._day:
             self._day, self._done_today = today, 0
         self._done_today += 1
-        self._open_orders = len(self._orders.open_orders())
+        self._open_orders = self._orders.count_open()
 
     async def _sync_watched(self) -> None:
-        for order in self._orders.non_terminal():
-            if order.status not in _WATCHED:
-                continue
-            try:
-                await self._sync.lookup(order)
-            except TemporaryError as exc:
-                log.warning("order %s: sync failed: %s", order.id, exc)
-                return
+        try:
+            await self._watch.run()
+        except TemporaryError as exc:
+            log.warning("order sync failed: %s", exc)
         self._open_orders = len(self._orders.open_orders())
 
     async def _check_positions(self) -> None:
+        # Positions are replayed from fills: record every listed trade first, so an exit that
+        # matched a moment ago is not taken for a position still to be sold.
+        await self._collect_trades(force=True)
         try:
             report = await self._monitor.check()
         except (TemporaryError, DataError) as exc:

@@ -65,17 +65,19 @@ def move(
     status: OrderStatus,
     matched: Decimal,
     *,
+    now: Now,
     reason_code: str | None = None,
     reason_text: str | None = None,
 ) -> StoredOrder:
-    """Move ``order`` to ``status`` when that is a legal, non-stale change; else leave it."""
+    """Move ``order`` to ``status`` when that is a legal, non-stale change; else leave it.
+    ``now``: the executor's clock, which stamps ``updated_at`` as it stamped ``created_at``."""
     matched = max(matched, order.size_matched)
     if status == order.status and matched == order.size_matched and reason_code is None:
         return order
     if not can_transition(order.status, status):
         log.warning("order %s: venue reports %s after %s; kept", order.id, status, order.status)
         return order
-    return OrderRepo(engine).update_status(
+    return OrderRepo(engine, now=now).update_status(
         order.id, status, size_matched=matched, reason_code=reason_code, reason_text=reason_text
     )
 
@@ -104,4 +106,4 @@ class OrderSync:
             status, matched = seen.status, max(seen.size_matched, filled)
         else:
             status, matched = _status_without_order(order, filled), filled
-        return Lookup(move(self._engine, order, status, matched), True, new)
+        return Lookup(move(self._engine, order, status, matched, now=self._clock.now), True, new)

@@ -24,6 +24,7 @@ import aiosmtplib
 
 from autotrader.config_notify import EmailConfig
 from autotrader.errors import TemporaryError
+from autotrader.fsutil import blank_credential
 from autotrader.notify.render import Rendered
 
 
@@ -59,8 +60,10 @@ def read_password(cfg: EmailConfig, environ: Mapping[str, str] | None = None) ->
         return None
     env = os.environ if environ is None else environ
     directory = env.get("CREDENTIALS_DIRECTORY")
-    if directory and (Path(directory) / cfg.password_credential).is_file():
-        return _read(Path(directory) / cfg.password_credential)
+    cred = Path(directory) / cfg.password_credential if directory else None
+    # A blank credential is the packaged unit's empty fallback: not given.
+    if cred is not None and cred.is_file() and not blank_credential(cred):
+        return _read(cred)
     if cfg.password_file is not None:
         _check_private(cfg.password_file)
         return _read(cfg.password_file)

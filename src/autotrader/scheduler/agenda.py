@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from autotrader.config_strategies import StrategyConfig
-from autotrader.scheduler.lifecycle import Facts, Status
+from autotrader.scheduler.lifecycle import Facts, Status, strategy_status
 
 T = TypeVar("T")
 
@@ -69,8 +69,11 @@ class Entry:
 
     @property
     def status(self) -> Status:
-        """The strategy's status now."""
-        return self.facts.status
+        """The strategy's status now (without building ``facts``: read for every entry on
+        every status line and control poll)."""
+        return strategy_status(enabled=self.config.enabled, desired=self.desired,
+                               paused=self.paused,
+                               consecutive_failures=self.consecutive_failures)  # fmt: skip
 
     @property
     def busy(self) -> bool:

@@ -30,6 +30,7 @@ from autotrader.store.repos_runtime import EventRepo, StrategyRuntimeRepo
 from autotrader.store.repos_scheduler import Control, SchedulerRepo
 
 log = logging.getLogger("autotrader.scheduler")
+_NO_WISH = Control(None, None)
 
 
 def _dt(t: float | None) -> datetime | None:
@@ -85,12 +86,16 @@ class Controller:
         control = await self._db(self._repo.control)
         paused = await self._db(self._repo.paused)
         for entry in self._entries.values():
-            wish = control.get(entry.name, Control(None, None))
+            wish = control.get(entry.name, _NO_WISH)
+            is_paused = entry.name in paused
+            if (wish.desired == entry.desired and is_paused == entry.paused
+                    and (wish.run_now_at is None or entry.run_now)):  # fmt: skip
+                continue  # the facts are unchanged, so is the status: nothing to do
             before = entry.status
             if entry.paused and entry.name not in paused:
                 entry.consecutive_failures = 0  # resumed: a fresh start
                 await self._db(self._repo.reset_failures, entry.name)
-            entry.desired, entry.paused = wish.desired, entry.name in paused
+            entry.desired, entry.paused = wish.desired, is_paused
             await self._apply(config, entry, before)
             if wish.run_now_at is not None and not entry.run_now:
                 await self._run_now(entry)

@@ -12,6 +12,10 @@ Each tick (at most every 0.25 s real, sooner when a run is due):
    one strategy's failure or slowness never delays another's start;
 5. the notification dispatcher and the status page writer get their turn (``hosted``).
 
+Strategies read the venue through one wallet-free reader behind a shared, short-lived read
+cache (``strategies.context``): thousands of strategies asking Gamma the same question in the
+same few seconds cost one request, and at most a handful of requests are in flight at once.
+
 Due times come from a heap (``agenda``), so the cost per tick does not grow with the number
 of strategies. A run still in flight when its next one is due makes that occurrence be skipped
 (logged), never run twice at once.
@@ -24,8 +28,8 @@ import dataclasses
 import logging
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import httpx
 import sqlalchemy as sa
 
 from autotrader.clock import Clock
@@ -39,6 +43,9 @@ from autotrader.scheduler.schedule import following_run
 from autotrader.store.repos_scheduler import RunEnd, RunStart, SchedulerRepo
 from autotrader.strategies.base import StrategyContext
 
+if TYPE_CHECKING:
+    from autotrader.strategies.context import SharedReads
+
 log = logging.getLogger("autotrader.scheduler")
 
 MAX_TICK_SECS = 0.25
@@ -46,6 +53,7 @@ MIN_TICK_SECS = 0.005
 CONTROL_POLL_SECS = 0.5
 HEALTHY_WITHIN_SECS = 60.0
 SHUTDOWN_RUN_GRACE_SECS = 3.0
+COUNTS_SECS = 1.0  # how stale the status line's counts may be (real seconds)
 
 
 def _dt(t: float | None) -> datetime | None:
@@ -69,10 +77,12 @@ class SchedulerService:
         self._ended: list[tuple[str, int, Outcome]] = []
         self._pending: AppConfig | None = None
         self._ctx: StrategyContext | None = None
+        self._reads: SharedReads | None = None
         self._hosted: Hosted | None = None
         self._last_turn = time.monotonic()
         self._next_poll = 0.0
         self._overlaps: set[str] = set()
+        self._counted: tuple[float, dict[Status, int], int] | None = None
 
     # -- life cycle --------------------------------------------------------------------------
     @property
@@ -133,9 +143,8 @@ class SchedulerService:
         await self._record_ended()
         if self._hosted is not None:
             await self._hosted.aclose(self._config.daemons.shutdown_timeout_secs / 4)
-        if self._ctx is not None:
-            await self._ctx.market_data.aclose()
-            await self._data_http.aclose()
+        if self._reads is not None:
+            await self._reads.aclose()
         self._db.close()
 
     def healthy(self) -> bool:
@@ -144,9 +153,7 @@ class SchedulerService:
 
     def status_line(self) -> str:
         """E.g. "3 strategies: 2 running, 1 paused; next btc-15m in 42s; 1 e-mail pending"."""
-        counts: dict[Status, int] = {}
-        for entry in self._entries.values():
-            counts[entry.status] = counts.get(entry.status, 0) + 1
+        counts, busy = self._counts()
         n = len(self._entries)
         parts = [f"{c} {s.value}" for s in Status if (c := counts.get(s, 0))]
         line = f"{n} {'strategy' if n == 1 else 'strategies'}"
@@ -155,11 +162,28 @@ class SchedulerService:
         if head is not None:
             secs = max(0.0, head[1] - self._clock.time())
             line += f"; next {head[0].name} in {secs:.0f}s"
-        busy = sum(1 for e in self._entries.values() if e.busy)
         if busy:
             line += f"; {busy} running now"
         extra = self._hosted.status_text() if self._hosted is not None else ""
         return f"{line}; {extra}" if extra else line
+
+    def _counts(self) -> tuple[dict[Status, int], int]:
+        """Strategies per status and runs in flight, recounted at most every COUNTS_SECS.
+
+        The runtime asks for the status line several times a second; counting thousands of
+        entries each time was the scheduler's largest steady cost after the runs themselves.
+        """
+        now = time.monotonic()
+        if self._counted is not None and now < self._counted[0]:
+            return self._counted[1], self._counted[2]
+        counts: dict[Status, int] = {}
+        busy = 0
+        for entry in self._entries.values():
+            status = entry.status
+            counts[status] = counts.get(status, 0) + 1
+            busy += entry.busy
+        self._counted = (now + COUNTS_SECS, counts, busy)
+        return counts, busy
 
     # -- runs --------------------------------------------------------------------------------
     async def _dispatch(self) -> None:
@@ -233,29 +257,17 @@ class SchedulerService:
 
     # -- configuration -----------------------------------------------------------------------
     def _build_context(self, config: AppConfig) -> StrategyContext:
-        from autotrader.executor.market_data import PublicMarketData
-        from autotrader.store.repos_intents import IntentRepo
-        from autotrader.store.repos_runtime import EventRepo
-        from autotrader.venue.polymarket.data_api import DataApiClient
+        """The strategies' outside world: wallet-free reads behind one shared read cache."""
+        from autotrader.strategies.context import build_context, shared_reads
 
-        pm = config.polymarket
-        market_data = PublicMarketData(gamma_url=pm.gamma_url, clob_url=pm.clob_url,
-                                       chain_id=pm.chain_id)  # fmt: skip
-        self._data_http = httpx.AsyncClient(timeout=10.0)
-        return StrategyContext(
-            config=config,
-            clock=self._clock,
-            engine=self._engine,
-            market_data=market_data,
-            data_api=DataApiClient(pm.data_url, self._data_http),
-            intents=IntentRepo(self._engine, now=self._clock.now),
-            events=EventRepo(self._engine, now=self._clock.now),
-        )
+        self._reads = shared_reads(config, self._clock)
+        return build_context(config, self._clock, self._engine, self._reads)
 
     async def _apply(self, new: AppConfig) -> None:
         """Hand over to a new configuration (see the module docstring)."""
         old = self._config
         self._config = new
+        self._counted = None  # the status line counts the new set at once
         if new.polymarket != old.polymarket:
             log.warning("polymarket settings changed: strategies use them after a restart")
         if self._ctx is not None:

@@ -171,6 +171,10 @@ class SettlementRepo:
         """Every settlement, oldest first."""
         return self._many(sa.select(SettlementRow))
 
+    def since(self, ts: datetime) -> list[RecordedSettlement]:
+        """Settlements at or after ``ts``, oldest first."""
+        return self._many(sa.select(SettlementRow).where(SettlementRow.ts >= ts))
+
     def _many(self, query: sa.Select[SettlementRow]) -> list[RecordedSettlement]:
         query = query.order_by(SettlementRow.ts, SettlementRow.id)
         with read_session(self._engine) as session, session.begin():

@@ -168,6 +168,15 @@ class IntentRepo:
         with read_session(self._engine) as session, session.begin():
             return session.scalars(query).one_or_none()
 
+    def pending_exists(self) -> bool:
+        """Whether any intent is PENDING: one probe of the (status, created_at) index, cheap
+        enough to run every few milliseconds (``claim_next`` is a write)."""
+        query = sa.select(OrderIntentRow.id).where(
+            OrderIntentRow.status == IntentStatus.PENDING.value
+        )
+        with self._engine.connect() as conn:
+            return conn.execute(query.limit(1)).first() is not None
+
     def claim_next(self, claimer: str) -> StoredIntent | None:
         """Mark the oldest PENDING intent CLAIMED by ``claimer`` and return it (None: none).
 

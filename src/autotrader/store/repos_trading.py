@@ -30,7 +30,7 @@ from autotrader.domain.orders import (
     Side,
     transition,
 )
-from autotrader.store.models import OrderRow
+from autotrader.store.models import FillRow, OrderRow
 from autotrader.store.repos_common import (
     Now,
     check_limit,
@@ -253,9 +253,36 @@ class OrderRepo:
         statuses = sorted(s.value for s in OPEN_STATUSES)
         return self._many(sa.select(OrderRow).where(OrderRow.status.in_(statuses)))
 
+    def count_open(self) -> int:
+        """How many orders are open (``open_orders`` without reading them)."""
+        statuses = sorted(s.value for s in OPEN_STATUSES)
+        query = sa.select(sa.func.count()).select_from(OrderRow)
+        with self._engine.connect() as conn:
+            return int(conn.execute(query.where(OrderRow.status.in_(statuses))).scalar_one())
+
     def non_terminal(self) -> list[StoredOrder]:
         """Every order whose fate is not final, PENDING and SUBMITTED included (reconciliation)."""
         return self._many(sa.select(OrderRow).where(OrderRow.status.in_(_NON_TERMINAL)))
+
+    def missing_fills(self) -> list[tuple[StoredOrder, Decimal]]:
+        """Orders whose recorded fills fall short of their ``size_matched``, with the shares
+        recorded: matched orders whose trades the venue had not listed yet."""
+        got = (
+            sa.select(FillRow.order_id, sa.func.sum(FillRow.size).label("got"))
+            .where(FillRow.order_id.is_not(None))
+            .group_by(FillRow.order_id)
+            .subquery()
+        )
+        query = (
+            sa.select(OrderRow, got.c.got)
+            .outerjoin(got, got.c.order_id == OrderRow.id)
+            .where(OrderRow.size_matched > 0)
+            .order_by(OrderRow.created_at, OrderRow.id)
+        )
+        with read_session(self._engine) as session, session.begin():
+            rows = session.execute(query).all()
+            out = [(_order(r), Decimal(g or 0)) for r, g in rows]
+        return [(o, g) for o, g in out if g < o.size_matched]
 
     def for_intent(self, intent_id: str) -> list[StoredOrder]:
         """The orders placed for an intent, oldest first."""

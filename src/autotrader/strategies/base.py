@@ -14,10 +14,10 @@ import sqlalchemy as sa
 
 from autotrader.clock import Clock
 from autotrader.config import AppConfig
-from autotrader.executor.market_data import PublicMarketData
 from autotrader.store.repos_intents import IntentRepo
 from autotrader.store.repos_runtime import EventRepo
-from autotrader.venue.polymarket.data_api import DataApiClient
+from autotrader.strategies.cached_reads import TradesReader
+from autotrader.venue.base import MarketData
 
 RunOutcome = Literal["ok", "skipped"]
 """How a run that did not raise ended; a raising run is recorded as ``failed`` (or
@@ -48,14 +48,16 @@ class StrategyContext:
     """The outside world of one scheduler: shared by every strategy's runs.
 
     ``market_data`` reads Gamma and the CLOB (markets, books, price history) without a wallet;
-    ``data_api`` reads public trades (whale flow). ``run_id`` is set per run by the scheduler.
+    ``data_api`` reads public trades (whale flow). In the scheduler both are the wallet-free
+    ``PublicReads`` / ``DataApiClient`` behind one shared read cache (``cached_reads``), so
+    identical reads of many strategies cost one request. ``run_id`` is set per run.
     """
 
     config: AppConfig
     clock: Clock
     engine: sa.Engine
-    market_data: PublicMarketData
-    data_api: DataApiClient
+    market_data: MarketData
+    data_api: TradesReader
     intents: IntentRepo
     events: EventRepo
     run_id: int | None = None

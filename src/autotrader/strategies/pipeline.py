@@ -18,13 +18,17 @@ it was never meant for.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+import sqlalchemy as sa
 
 from autotrader.config_nodes import Node, Wait
 from autotrader.config_strategies import PipelineStrategy
+from autotrader.store.models_pipeline import DeferredItemRow, WatchlistRow
 from autotrader.store.repos_watchlist import DeferredItem, DeferredRepo, WatchlistRepo
 from autotrader.strategies.base import NodeStat, RunResult, StrategyContext
 from autotrader.strategies.items import MarketItem
@@ -128,12 +132,40 @@ def _note(run: PipelineRun) -> str | None:
     return ", ".join(parts) or None
 
 
+def _pending(engine: sa.Engine, name: str, now: datetime) -> tuple[bool, bool]:
+    """Whether ``name`` has watchlist entries expired at ``now`` / deferred items due then.
+
+    One round trip for both, on a plain connection: almost every run has neither, and with
+    thousands of strategies an ORM session per question was the costliest part of a run.
+    """
+    expired = sa.exists().where(
+        WatchlistRow.strategy == name,
+        WatchlistRow.expires_at.is_not(None),
+        WatchlistRow.expires_at <= now,
+    )
+    due = sa.exists().where(DeferredItemRow.strategy == name, DeferredItemRow.resume_at <= now)
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(expired, due)).one()
+    return bool(row[0]), bool(row[1])
+
+
+def _housekeeping(run: PipelineRun) -> list[DeferredItem]:
+    """Purge the run's expired watchlist entries (into ``run.expired``); the deferrals due."""
+    ctx, name = run.ctx, run.name
+    any_expired, any_due = _pending(ctx.engine, name, run.now)
+    if any_expired:
+        run.expired = WatchlistRepo(ctx.engine).purge_expired(name, run.now)
+    if not any_due:
+        return []
+    return DeferredRepo(ctx.engine, now=ctx.clock.now).due(name, run.now)
+
+
 async def run_pipeline(strategy: PipelineStrategy, ctx: StrategyContext) -> RunResult:
     """Run ``strategy``'s pipeline once (see the module doc); what it did."""
     run = PipelineRun(strategy, ctx, ctx.clock.now())
-    run.expired = WatchlistRepo(ctx.engine).purge_expired(strategy.name, run.now)
+    # In a worker thread: a database round trip must not hold up the other strategies' runs.
+    due = await asyncio.to_thread(_housekeeping, run)
     deferred = DeferredRepo(ctx.engine, now=ctx.clock.now)
-    due = deferred.due(strategy.name, run.now)
     try:
         resumed = await _resume(run, due)
         stats = await _run_nodes(run, resumed)

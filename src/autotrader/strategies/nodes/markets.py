@@ -7,7 +7,7 @@ emit (so one pipeline can first fill the watchlist and then monitor it, as in DE
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from autotrader.config_nodes import MonitorWatchlist, StreamMarkets
@@ -25,12 +25,16 @@ def market_query(spec: StreamMarkets, run: PipelineRun) -> MarketQuery:
     """The Gamma query of a ``stream_markets`` node at the run's time.
 
     ``active: false`` lifts the activity filter (it does not ask for inactive markets only);
-    ``end_before_days`` also keeps out markets already past their end date.
+    ``end_before_days`` also keeps out markets already past their end date. Both end bounds
+    are whole minutes (rounded inwards), so the query is the same for every run of the same
+    minute and the scheduler's read cache answers them all with one Gamma request.
     """
     end_before = end_after = None
     if spec.end_before_days is not None:
-        end_before = run.now + timedelta(days=spec.end_before_days)
-        end_after = run.now
+        end_before = _minute(run.now + timedelta(days=spec.end_before_days))
+        end_after = _minute(run.now)
+        if end_after < run.now:
+            end_after += timedelta(minutes=1)
     return MarketQuery(
         tag=spec.tag,
         min_volume_usd=spec.min_volume_usd,
@@ -42,6 +46,10 @@ def market_query(spec: StreamMarkets, run: PipelineRun) -> MarketQuery:
         # With a text filter (applied here, not by Gamma) full pages waste fewer requests.
         limit=PAGE if spec.text else min(spec.limit, PAGE),
     )
+
+
+def _minute(t: datetime) -> datetime:
+    return t.replace(second=0, microsecond=0)
 
 
 def _text_match(market: Market, text: str | None) -> bool:

@@ -20,6 +20,7 @@ Errors (nothing is retried here):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from datetime import datetime
 from decimal import Decimal
@@ -284,14 +285,7 @@ class PolymarketVenue(PolymarketMarketReads):
                 order.venue_order_id,
             )
         if result.venue_order_id is None:
-            return SubmitResult(
-                result.accepted,
-                result.status,
-                order.venue_order_id,
-                result.reason,
-                result.message,
-                result.fills,
-            )
+            return dataclasses.replace(result, venue_order_id=order.venue_order_id)
         return result
 
     async def cancel(self, venue_order_id: str) -> bool:

@@ -27,7 +27,7 @@ from eth_account import Account
 
 from autotrader.config import AppConfig, PolymarketConfig
 from autotrader.errors import ConfigError, ConfigProblem
-from autotrader.fsutil import atomic_write
+from autotrader.fsutil import atomic_write, blank_credential
 
 log = logging.getLogger("autotrader.venue.polymarket")
 
@@ -140,7 +140,7 @@ def load_wallet_key(
     """
     env = os.environ if environ is None else environ
     cred = _credential_path(cfg, env)
-    if cred is not None and cred.exists():
+    if cred is not None and cred.exists() and not blank_credential(cred):
         return _read_key(cred, "systemd credential")
     if cfg.key_file is not None:
         _check_key_file(cfg.key_file)
@@ -170,8 +170,8 @@ def require_wallet_key(
                 None,
                 "polymarket",
                 f"mode live needs the wallet key; looked for {looked} and polymarket.key_file "
-                "(not set); fix: LoadCredential=polymarket-key:/path in the unit, "
-                "or key_file: a 0600 file",
+                "(not set); fix: put the key in /etc/autotrader/credentials/polymarket-key "
+                "(0600, loaded by the packaged unit), or key_file: a 0600 file",
             )
         ]
     )

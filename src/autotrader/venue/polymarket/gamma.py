@@ -21,7 +21,6 @@ import httpx
 
 from autotrader.domain.markets import Event, Market, MarketQuery
 from autotrader.errors import DataError
-from autotrader.feeds.wire import one_line
 from autotrader.jsonbound import loads_bounded
 from autotrader.venue.errors import VenueRefused, VenueUnavailable
 from autotrader.venue.polymarket.parsing import (
@@ -83,7 +82,9 @@ async def fetch_json(http: httpx.AsyncClient, url: str, params: Params | None = 
             f"{where}: timed out ({type(exc).__name__})", kind="timeout"
         ) from None
     except httpx.HTTPError as exc:
-        detail = one_line(str(exc) or type(exc).__name__, 160)
+        # One line, short (not feeds.wire.one_line: importing the feeds package costs the
+        # executor every price feed and a websocket library).
+        detail = " ".join((str(exc) or type(exc).__name__).split())[:160]
         raise VenueUnavailable(f"{where}: {detail}", kind="connection") from None
     if response.status_code == 404:
         return None

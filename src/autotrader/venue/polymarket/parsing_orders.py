@@ -289,6 +289,20 @@ def _matched_status(r: ClobPostOrderResponse, request: OrderRequest | None) -> O
     return OrderStatus.PARTIALLY_FILLED
 
 
+def _matched_amounts(
+    r: ClobPostOrderResponse, request: OrderRequest | None
+) -> tuple[Decimal | None, Decimal | None]:
+    # (shares, USD) matched: a BUY makes USD and takes shares, a SELL the other way round.
+    # Unknown (None) without the request or without positive amounts.
+    if request is None or not r.taking_amount or not r.making_amount:
+        return None, None
+    if r.taking_amount <= 0 or r.making_amount <= 0:
+        return None, None
+    if request.side is Side.BUY:
+        return r.taking_amount, r.making_amount
+    return r.making_amount, r.taking_amount
+
+
 _ACCEPTED_STATUS = {
     "live": OrderStatus.LIVE,
     "delayed": OrderStatus.DELAYED,
@@ -311,8 +325,11 @@ def submit_result_from_response(
     placed = status == "matched" or status in _ACCEPTED_STATUS
     # A held order is accepted whatever ``success`` says: it may still match.
     if placed and (r.success or status == "delayed"):
-        domain = _matched_status(r, request) if status == "matched" else _ACCEPTED_STATUS[status]
-        return SubmitResult(True, domain, order_id, None, message or status)
+        if status != "matched":
+            return SubmitResult(True, _ACCEPTED_STATUS[status], order_id, None, message or status)
+        shares, usd = _matched_amounts(r, request)
+        domain = _matched_status(r, request)
+        return SubmitResult(True, domain, order_id, None, message or status, (), shares, usd)
     if r.success and not message:
         # Accepted without saying how: the caller finds out by looking the order up.
         return SubmitResult(True, OrderStatus.SUBMITTED, order_id, None, status or "accepted")
