@@ -9,7 +9,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-BENCHES = ("bench_engine", "bench_daemon", "bench_venue", "bench_status", "bench_executor", "bench_scheduler")
+BENCHES = (
+    "bench_engine",
+    "bench_daemon",
+    "bench_venue",
+    "bench_status",
+    "bench_executor",
+    "bench_scheduler",
+)
 
 
 def main() -> None:

@@ -181,6 +181,41 @@ def test_paper_market_buy_is_filled_recorded_and_journaled(paper: Executor, sim:
     )  # fmt: skip
 
 
+# What `autotrader run executor` loads, up to a built service (its venue included).
+IMPORTS = """
+import json, sys
+from autotrader.cli import main  # the CLI with every command registered
+from autotrader.cli.run_cmd import DAEMONS
+from autotrader.config import load_config
+from autotrader.daemons import runtime
+from autotrader.daemons.setup import build_clock, open_database
+factory = DAEMONS["executor"]()
+config = load_config(sys.argv[1])
+service = factory(config, build_clock(config), open_database(config))
+heavy = ("eth_account", "py_clob_client_v2", "py_ecc", "web3")
+print(json.dumps({"venue": service.status_line(),
+                  "heavy": sorted(m for m in sys.modules if m.split(".")[0] in heavy)}))
+"""
+
+
+@pytest.mark.parametrize("mode", ["paper", "live"])
+def test_paper_executor_never_loads_the_signing_stack(mode: str, tmp_path: Path) -> None:
+    # Paper reads market data through the wallet-free PublicReads: py-clob-client-v2 and
+    # eth_account (tens of MB resident) are for live trading only — which does load them.
+    _, key = wallet_key(tmp_path)
+    config = write_config(tmp_path, "http://127.0.0.1:1", mode=mode, key=key)
+    argv = [sys.executable, "-c", IMPORTS, str(config)]
+    done = subprocess.run(argv, cwd=REPO, env=autotrader_env(), capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout)
+    assert ("venue paper" in loaded["venue"]) is (mode == "paper")
+    if mode == "paper":
+        assert loaded["heavy"] == []
+    else:
+        assert "eth_account" in {m.split(".")[0] for m in loaded["heavy"]}
+
+
 def test_paper_risk_rejection_carries_its_reason(paper: Executor, sim: str) -> None:
     done = paper.trade("buy", "--strategy", "manual", "--market", next_window(sim),
                        "--outcome", "Up", "--usd", "50", "--valid-for", "5m")  # fmt: skip

@@ -1,16 +1,13 @@
 """The wallet-free ``PublicReads`` and the scheduler's read cache over real HTTP.
 
 Against a local server answering with the recorded Polymarket payloads (and counting what it
-is asked), and against the simulator next to the executor's ``PublicMarketData`` (the
-py-clob-client-v2 path): both readers must see the same world.
+is asked), and against the simulator.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,7 +33,7 @@ from autotrader.venue.polymarket.parsing import (
 )
 from autotrader.venue.polymarket.public_reads import PublicReads, public_http
 from harness.feeds import QuietHandler, serve_http, wait_until
-from harness.sim import REPO, SimProcess, serve_sim
+from harness.sim import SimProcess, serve_sim
 
 FIXTURES = Path("/work/shared/fixtures/polymarket")
 if not FIXTURES.is_dir():
@@ -206,30 +203,7 @@ def test_a_shared_pool_is_left_open_for_its_owner(venue: Venue) -> None:
     asyncio.run(go())
 
 
-# --- against the simulator, beside the executor's reader ---------------------------------------
-
-COMPARE = """
-import asyncio, json, sys
-from datetime import datetime, timedelta, UTC
-from autotrader.domain.markets import MarketQuery
-from autotrader.executor.market_data import PublicMarketData
-
-async def main(url, now):
-    md = PublicMarketData(gamma_url=url, clob_url=url)
-    try:
-        markets = await md.markets(MarketQuery(limit=5))
-        token = markets[0].tokens[0].token_id
-        end = datetime.fromtimestamp(now, UTC)
-        hist = await md.price_history(token, start=end - timedelta(hours=2), end=end)
-        print(json.dumps({"slugs": [m.slug for m in markets], "token": token,
-                          "tick": str(await md.tick_size(token)),
-                          "fees": str(await md.fee_schedule(token)),
-                          "history": len(hist) > 0}))
-    finally:
-        await md.aclose()
-
-asyncio.run(main(sys.argv[1], int(sys.argv[2])))
-"""
+# --- against the simulator ---------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -237,7 +211,7 @@ def sim() -> Iterator[SimProcess]:
     yield from serve_sim()
 
 
-def test_the_simulator_reads_the_same_as_the_executors_reader(sim: SimProcess) -> None:
+def test_the_simulator_reads_agree_with_each_other(sim: SimProcess) -> None:
     now = int(httpx.get(f"{sim.url}/time", timeout=10).json())  # the simulator's clock
 
     async def go() -> dict[str, Any]:
@@ -255,16 +229,12 @@ def test_the_simulator_reads_the_same_as_the_executors_reader(sim: SimProcess) -
             assert found is not None and found.id == markets[0].id
             with pytest.raises(VenueRefused):
                 await r.book("1" * 70)
-            return {"slugs": [m.slug for m in markets], "token": token,
-                    "tick": str(await r.tick_size(token)),
-                    "fees": str(await r.fee_schedule(token)), "history": len(hist) > 0}  # fmt: skip
+            assert markets[0].tokens[0].token_id == token and len(markets) <= 5
+            assert await r.tick_size(token) > 0
+            assert (await r.fee_schedule(token)) is not None
+            return {"history": len(hist) > 0}
         finally:
             await r.aclose()
 
     ours = asyncio.run(go())
-    # The executor's reader in its own process: py-clob-client-v2 stays out of this one's.
-    argv = [sys.executable, "-c", COMPARE, sim.url, str(now)]
-    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == ours
     assert ours["history"]

@@ -1,6 +1,6 @@
 """Pipeline nodes on in-memory inputs: formulas, momentum, whale flow, streaming, items.
 
-The venue is a small in-memory fake of ``PublicMarketData`` (markets, books, price history);
+The venue is a small in-memory fake of ``PublicReads`` (markets, books, price history);
 nodes that need the database are tested against the simulator in
 tests/integration/test_pipeline_sim.py.
 """

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from autotrader.config import AppConfig, load_config
+from autotrader.domain.markets import Market
 from autotrader.errors import ConfigError
 
 DEFAULT_CONFIG = Path("/etc/autotrader/autotrader.yaml")
@@ -59,6 +60,19 @@ def load_or_report(path: Path) -> AppConfig | None:
         for problem in err.problems:
             print(problem, file=sys.stderr)
         return None
+
+
+async def lookup_market(config: AppConfig, slug: str) -> Market | None:
+    """The market ``slug`` from the configured Gamma (wallet-free reads), or None if unknown."""
+    # Imported here: building the parser must stay light (tests/unit/test_cli.py).
+    from autotrader.venue.polymarket.public_reads import PublicReads
+
+    pm = config.polymarket
+    reads = PublicReads(gamma_url=pm.gamma_url, clob_url=pm.clob_url)
+    try:
+        return await reads.market_by_slug(slug)
+    finally:
+        await reads.aclose()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,7 +19,7 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
-from autotrader.cli import config_path, load_or_report
+from autotrader.cli import config_path, load_or_report, lookup_market
 from autotrader.config import AppConfig
 from autotrader.config_base import parse_duration
 from autotrader.domain.intents import IntentKind, IntentStatus, OrderIntent
@@ -69,18 +69,6 @@ def _decimal(name: str, text: str | None) -> Decimal | None:
     if not value.is_finite() or value <= 0:
         raise UsageError(f"{name} must be a number > 0 (got {text!r})")
     return value
-
-
-async def _market(config: AppConfig, slug: str) -> Market | None:
-    # Imported here: the CLI parser must not load the CLOB client (see tests/unit/test_cli.py).
-    from autotrader.executor.market_data import PublicMarketData
-
-    pm = config.polymarket
-    md = PublicMarketData(gamma_url=pm.gamma_url, clob_url=pm.clob_url, chain_id=pm.chain_id)
-    try:
-        return await md.market_by_slug(slug)
-    finally:
-        await md.aclose()
 
 
 def build_intent(args: argparse.Namespace, config: AppConfig, market: Market) -> OrderIntent:
@@ -150,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     from autotrader.daemons.setup import open_database
 
     try:
-        market = asyncio.run(_market(config, args.market))
+        market = asyncio.run(lookup_market(config, args.market))
         if market is None:
             raise UsageError(f"--market {args.market}: no such market")
         intent = build_intent(args, config, market)

@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from autotrader.cli import config_path, load_or_report
+from autotrader.cli import config_path, load_or_report, lookup_market
 from autotrader.config import AppConfig
 from autotrader.config_base import parse_duration
 from autotrader.errors import AutotraderError
@@ -125,18 +125,6 @@ def _list(args: argparse.Namespace, config: AppConfig, engine: sa.Engine) -> int
     return 0
 
 
-async def _lookup(config: AppConfig, slug: str) -> Any:
-    # Imported here: the CLI parser must not load the CLOB client (tests/unit/test_cli.py).
-    from autotrader.executor.market_data import PublicMarketData
-
-    pm = config.polymarket
-    md = PublicMarketData(gamma_url=pm.gamma_url, clob_url=pm.clob_url, chain_id=pm.chain_id)
-    try:
-        return await md.market_by_slug(slug)
-    finally:
-        await md.aclose()
-
-
 def _add(args: argparse.Namespace, config: AppConfig, engine: sa.Engine) -> int:
     from autotrader.daemons.setup import build_clock
     from autotrader.store.repos_watchlist import WatchEntry, WatchlistRepo
@@ -156,7 +144,7 @@ def _add(args: argparse.Namespace, config: AppConfig, engine: sa.Engine) -> int:
     existing = repo.get(name, args.market)
     if existing is not None and not existing.expired(now):
         raise UsageError(f"{args.market} is already on the watchlist of {name}")
-    market = asyncio.run(_lookup(config, args.market))
+    market = asyncio.run(lookup_market(config, args.market))
     if market is None:
         raise UsageError(f"--market {args.market}: no such market")
     price = market.tokens[0].price if market.tokens else None

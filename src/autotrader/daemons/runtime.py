@@ -45,6 +45,7 @@ from autotrader.daemons.service import Service, ServiceFactory
 from autotrader.daemons.setup import build_clock, open_database
 from autotrader.daemons.watch import ConfigWatcher
 from autotrader.errors import ConfigError, OperationalError, TemporaryError
+from autotrader.heap import single_malloc_arena
 from autotrader.log import setup_logging
 from autotrader.notify.record import record_reload_failed
 from autotrader.store.repos import HeartbeatRepo
@@ -71,6 +72,7 @@ def run_service(
     never completes ends in a watchdog restart rather than a silent hang.
     """
     setup_logging("info")
+    single_malloc_arena()  # worker threads share one heap instead of each keeping its peak
     try:
         config = load_config(config_path)
     except ConfigError as exc:

@@ -1,10 +1,11 @@
 """The crash hook for kill -9 tests: ``AUTOTRADER_FAULT_KILL_AT=<step>`` kills the executor there.
 
-Steps of the order path, in order: ``claimed``, ``order_created``, ``hash_stored``,
-``post_sent`` (the POST returned, its answer not yet looked at), ``post_answered`` (the answer
-read, nothing of it stored yet), ``fill_stored`` (its fills stored; the order's status and the
-intent not yet). ``settling``: a settlement decided, nothing of it stored yet.
-Unset in production; the variable is read once per process.
+Steps of the order path, in order: ``claimed``, ``order_created``, ``hash_stored`` (the order
+row and its hash are one commit, so these two are the same moment), ``post_sent`` (the POST
+returned, its answer not yet looked at), ``post_answered`` (the answer read, nothing of it
+stored yet), ``fill_stored`` (its fills stored; the order's status and the intent not yet).
+``settling``: a settlement decided, nothing of it stored yet. Unset in production; the variable
+is read once per process.
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ Open positions are replayed from the fills; a position's market is the one our o
 token named (adopted orders name none: such positions are reported, never traded or settled
 by guesswork). One market's trouble (venue unavailable, malformed data) is logged and skipped:
 the others are still checked, and the next check tries again.
+
+A check yields to intents before each market (``between``, as the order sync does): when
+intents ran meanwhile, the positions are replayed again before the next market is looked at,
+so an exit is never proposed for shares an intent just sold.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from autotrader.executor.events import pause_strategy, usd
 from autotrader.executor.exits import ExitWatcher
 from autotrader.executor.settlement import Settler
 from autotrader.executor.snapshot import SnapshotCache
+from autotrader.executor.watch import Between, no_intents
 from autotrader.store.repos_executor import position_markets
 from autotrader.store.repos_runtime import EventRepo, StrategyRuntimeRepo
 from autotrader.venue.base import Venue
@@ -73,19 +78,17 @@ class PositionMonitor:
         self._config = config
         self.exits.config = config
 
-    async def check(self) -> CheckReport:
-        """One pass over every open position, then the daily loss limits."""
+    async def check(self, between: Between = no_intents) -> CheckReport:
+        """One pass over every open position (yielding to intents through ``between``
+        before each market), then the daily loss limits."""
         report = CheckReport()
-        markets = position_markets(self._engine)
-        by_market: dict[str, list[tuple[Position, str]]] = defaultdict(list)
-        for pos in self._snapshots.load().history.positions.values():
-            if not pos.is_open:
+        by_market, report.open_positions = self._held()
+        for slug in list(by_market):
+            if await between():  # intents ran: positions may have changed
+                by_market, _ = self._held()
+            held = by_market.get(slug)
+            if not held:
                 continue
-            report.open_positions += 1
-            slug_outcome = markets.get(pos.token_id)
-            if slug_outcome is not None:
-                by_market[slug_outcome[0]].append((pos, slug_outcome[1]))
-        for slug, held in by_market.items():
             try:
                 await self._market(slug, held, report)
             except (TemporaryError, DataError) as exc:
@@ -94,6 +97,20 @@ class PositionMonitor:
             report.open_positions -= report.settled
         report.paused = self._daily_loss(self._snapshots.load())
         return report
+
+    def _held(self) -> tuple[dict[str, list[tuple[Position, str]]], int]:
+        """Open positions by market slug (those with a known market), and how many are open."""
+        markets = position_markets(self._engine)
+        by_market: dict[str, list[tuple[Position, str]]] = defaultdict(list)
+        count = 0
+        for pos in self._snapshots.load().history.positions.values():
+            if not pos.is_open:
+                continue
+            count += 1
+            slug_outcome = markets.get(pos.token_id)
+            if slug_outcome is not None:
+                by_market[slug_outcome[0]].append((pos, slug_outcome[1]))
+        return by_market, count
 
     async def _market(
         self, slug: str, held: list[tuple[Position, str]], report: CheckReport

@@ -1,12 +1,12 @@
 """The order path, one intent at a time: checks → order row → hash → POST → fills → outcome.
 
-Exactly once (DESIGN.md §4): the order row (our client order id) is committed before anything
-is sent, and the signed order's hash before the POST. A refusal before acceptance (425, 429, a
-connection that never opened, the post-only period) retries the *same* prepared order while the
-intent is valid. An ambiguous submit is never re-sent: the order is looked up by hash (order,
-then trades) for a bounded grace period; if the venue knows nothing of it by then the intent
-fails with a reason and the order stays SUBMITTED, so later syncs still find it if it surfaces
-(``watch.py``: on a back-off schedule, then closed as never placed).
+Exactly once (DESIGN.md §4): the order row (our client order id) and the signed order's hash are
+committed together, in one transaction, before the POST. A refusal before acceptance (425, 429,
+a connection that never opened, the post-only period) retries the *same* prepared order while
+the intent is valid. An ambiguous submit is never re-sent: the order is looked up by hash
+(order, then trades) for a bounded grace period; if the venue knows nothing of it by then the
+intent fails with a reason and the order stays SUBMITTED, so later syncs still find it if it
+surfaces (``watch.py``: on a back-off schedule, then closed as never placed).
 
 An answer is recorded as it comes: a "matched" answer that says how much matched ends the
 intent at once; its trades are recorded when the venue lists them (``pending.py``), counting
@@ -194,20 +194,22 @@ class OrderPath:
             )
         except ValueError as exc:
             raise Finished(_REJECTED, ReasonCode.INVALID_ORDER.value, str(exc)) from None
+        try:
+            prepared = await self._read(intent, "prepare", lambda: self._venue.prepare(request))
+        except ValueError as exc:
+            raise Finished(_REJECTED, ReasonCode.INVALID_ORDER.value, str(exc)) from None
+        # Signed first (nothing is sent by signing), so the order row and its hash are one
+        # commit, made before the POST: a crash before it leaves nothing to look up.
         order = self._orders.create(
             request,
             intent_id=intent.id,
             strategy=intent.strategy,
             market_slug=intent.market_slug,
             outcome=intent.outcome,
+            venue_order_id=prepared.venue_order_id,
         )
         self.books.order_created(order.created_at)
         kill_point("order_created")
-        try:
-            prepared = await self._read(intent, "prepare", lambda: self._venue.prepare(request))
-        except ValueError as exc:
-            raise Finished(_REJECTED, ReasonCode.INVALID_ORDER.value, str(exc)) from None
-        order = self._orders.set_prepared(order.id, prepared.venue_order_id)
         kill_point("hash_stored")
         order = await self._post(intent, order, prepared)
         return await self._conclude(intent, order)

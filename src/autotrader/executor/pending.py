@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from autotrader.clock import Clock
 from autotrader.domain.ledger import OpenOrder
 from autotrader.executor.sync import FILL_SLACK, record_fills
+from autotrader.executor.watch import Between, no_intents
 from autotrader.store.repos_trading import FillRepo, OrderRepo, StoredOrder
 from autotrader.venue.base import Venue
 
@@ -96,9 +97,11 @@ class PendingFills:
             for a in self._awaited.values()
         )
 
-    async def collect(self, *, force: bool = False) -> int:
+    async def collect(self, *, force: bool = False, between: Between = no_intents) -> int:
         """Record the trades of the orders due (all of them with ``force``); how many new
-        fills. VenueUnavailable propagates: the next call tries again."""
+        fills. Yields to intents (``between``) before each order's trades are recorded: a
+        busy second's worth of them is many commits. VenueUnavailable propagates: the next
+        call tries again."""
         now = time.monotonic()
         asked = [a for a in self._awaited.values() if a.misses < MAX_LOOKS]
         due = [a for a in asked if force or a.due <= now]
@@ -111,6 +114,7 @@ class PendingFills:
         new = 0
         fills = FillRepo(self._engine)
         for a in due:
+            await between()
             oid = a.order.venue_order_id
             mine = [t for t in trades if t.venue_order_id == oid]
             new += len(record_fills(self._engine, a.order, mine, self._clock.now))

@@ -2,13 +2,16 @@
 
 Every ``executor.poll_interval_ms`` the tick looks whether an intent is pending (one index
 probe), and if so claims the oldest (``claim_next``) and runs it through the order path, then
-the next, until none is left. Then the trades of orders the venue said matched are collected
-when due (``pending.py``). Nothing is claimed until start-up reconciliation has succeeded;
-``STATUS=`` says so. Every ``position_check_secs`` the orders that may still change (resting,
-held, or of unknown fate) are synced with the venue (``watch.py``), and half a period later
-the positions are checked (``monitor.py``): stop-loss / take-profit exits, settlement of
-resolved markets, the daily loss limit. Healthy — so the watchdog is fed — while this loop
-keeps turning.
+the next, until none is left. For ``HOT_SECS`` after an intent ran the poll is every
+``HOT_POLL_SECS`` instead: intents come in bursts, and the next one is noticed sooner. Then the
+trades of orders the venue said matched are collected when due (``pending.py``). Nothing is
+claimed until start-up reconciliation has succeeded; ``STATUS=`` says so. Every
+``position_check_secs`` the orders that may still change (resting, held, or of unknown fate) are
+synced with the venue (``watch.py``), and half a period later the positions are checked
+(``monitor.py``): stop-loss / take-profit exits, settlement of resolved markets, the daily loss
+limit. Both yield to intents between their requests (``_run_intents``): an intent waits for one
+request of theirs at most, not a whole pass. Still one task: the periodic work pauses at a safe
+point while the intents run. Healthy — so the watchdog is fed — while this loop keeps turning.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ log = logging.getLogger("autotrader.executor")
 
 MAX_INTENTS_PER_TICK = 100  # then the runtime gets a turn (status, stop requests)
 HEALTHY_WITHIN_SECS = 60.0
+HOT_POLL_SECS = 0.002  # the poll while intents are coming
+HOT_SECS = 1.0  # real seconds after the last intent that the poll stays hot
 
 
 class ExecutorService:
@@ -66,11 +71,13 @@ class ExecutorService:
         self._done_today = 0
         self._open_orders = 0
         self._open_positions = 0
+        self._hot_until = 0.0
 
     @property
     def tick_secs(self) -> float:
-        """Real seconds between polls for new intents."""
-        return self._config.executor.poll_interval_ms / 1000
+        """Real seconds between polls for new intents (shorter just after one ran)."""
+        idle = self._config.executor.poll_interval_ms / 1000
+        return min(HOT_POLL_SECS, idle) if time.monotonic() < self._hot_until else idle
 
     async def startup(self) -> None:
         """Create the state folder and try the first reconciliation (retried on every tick)."""
@@ -83,18 +90,11 @@ class ExecutorService:
         self._last_turn = time.monotonic()
         if not self._reconciled and not await self._reconcile():
             return
-        # A read of one index entry says whether anything waits; the claim (a write) only then.
-        for _ in range(MAX_INTENTS_PER_TICK if self._intents.pending_exists() else 0):
-            stored = self._intents.claim_next(self._claimer)
-            if stored is None:
-                break
-            await self._path.run(stored)
-            self._count_done()
-            self._last_turn = time.monotonic()
+        await self._run_intents()
         await self._collect_trades()
-        # The order sync and the position check each hold the loop for a while (reads of every
-        # resting order, of recent trades): half a period apart, an intent arriving meanwhile
-        # waits behind one of them, never both.
+        # The order sync and the position check each take a while (reads of resting orders,
+        # of markets): half a period apart, so one tick never does both; each yields to
+        # intents between its requests.
         now, period = time.monotonic(), self._config.executor.position_check_secs
         if now >= self._next_sync:
             self._next_sync = now + period
@@ -147,10 +147,28 @@ class ExecutorService:
         self._open_orders = len(self._orders.open_orders())
         return True
 
+    async def _run_intents(self) -> bool:
+        """Run the pending intents, oldest first (at most MAX_INTENTS_PER_TICK); whether any
+        ran. A read of one index entry says whether anything waits; the claim (a write) only
+        then. Also called by the order sync and the position check between their requests
+        (never concurrently: the pass waits, and reads its orders and positions again after)."""
+        ran = 0
+        for _ in range(MAX_INTENTS_PER_TICK if self._intents.pending_exists() else 0):
+            stored = self._intents.claim_next(self._claimer)
+            if stored is None:
+                break
+            await self._path.run(stored)
+            self._count_done()
+            ran += 1
+            self._last_turn = time.monotonic()
+        if ran:
+            self._hot_until = time.monotonic() + HOT_SECS
+        return ran > 0
+
     async def _collect_trades(self, *, force: bool = False) -> None:
         # Trades of orders the venue said matched (pending.py): recorded when listed.
         try:
-            await self._path.books.pending.collect(force=force)
+            await self._path.books.pending.collect(force=force, between=self._run_intents)
         except TemporaryError as exc:
             log.warning("collecting matched orders' trades failed: %s", exc)
 
@@ -163,7 +181,7 @@ class ExecutorService:
 
     async def _sync_watched(self) -> None:
         try:
-            await self._watch.run()
+            await self._watch.run(self._run_intents)
         except TemporaryError as exc:
             log.warning("order sync failed: %s", exc)
         self._open_orders = len(self._orders.open_orders())
@@ -173,7 +191,7 @@ class ExecutorService:
         # matched a moment ago is not taken for a position still to be sold.
         await self._collect_trades(force=True)
         try:
-            report = await self._monitor.check()
+            report = await self._monitor.check(self._run_intents)
         except (TemporaryError, DataError) as exc:
             log.warning("position check failed: %s", exc)
             return

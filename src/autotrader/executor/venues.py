@@ -1,11 +1,13 @@
 """Which venue the executor trades on: chosen once, here, from ``mode`` (no ``if paper`` elsewhere).
 
 * ``paper``: ``PaperVenue`` against Polymarket's public market data at ``polymarket.gamma_url`` /
-  ``clob_url`` (the real venue, or the simulator in tests and the demo). No key needed. Given
-  the database, its orders, trades and payouts persist there (``paper_*`` tables).
+  ``clob_url`` (the real venue, or the simulator in tests and the demo), read by the
+  wallet-free ``PublicReads``: a paper executor never imports py-clob-client-v2 or eth_account
+  (tens of MB resident). No key needed. Given the database, its orders, trades and payouts
+  persist there (``paper_*`` tables).
 * ``live``: ``PolymarketVenue`` with the wallet key from ``$CREDENTIALS_DIRECTORY`` or
   ``polymarket.key_file``; without one the executor refuses to start (``ConfigError`` naming the
-  files it looked for).
+  files it looked for). Its module (and the eth stack under it) is imported only then.
 """
 
 from __future__ import annotations
@@ -17,11 +19,10 @@ import sqlalchemy as sa
 
 from autotrader.clock import Clock
 from autotrader.config import AppConfig
-from autotrader.executor.market_data import PublicMarketData
 from autotrader.store.repos_paper import PaperStateRepo
 from autotrader.venue.base import Venue
 from autotrader.venue.paper import PaperVenue
-from autotrader.venue.polymarket.clob import PolymarketVenue
+from autotrader.venue.polymarket.public_reads import PublicReads
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,15 @@ class OpenVenue:
 
 def _paper(config: AppConfig, clock: Clock, engine: sa.Engine | None) -> OpenVenue:
     pm = config.polymarket
-    md = PublicMarketData(gamma_url=pm.gamma_url, clob_url=pm.clob_url, chain_id=pm.chain_id)
+    md = PublicReads(gamma_url=pm.gamma_url, clob_url=pm.clob_url)
     store = PaperStateRepo(engine) if engine is not None else None
     return OpenVenue(PaperVenue(md, clock, store=store), md.aclose)
 
 
 def _live(config: AppConfig, clock: Clock, engine: sa.Engine | None) -> OpenVenue:
+    # Here, not at the top: it pulls in py-clob-client-v2 and eth_account (paper needs neither).
+    from autotrader.venue.polymarket.clob import PolymarketVenue
+
     venue = PolymarketVenue.from_config(config)  # ConfigError without the wallet key
     return OpenVenue(venue, venue.aclose)
 

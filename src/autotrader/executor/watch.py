@@ -15,11 +15,17 @@ Every ``executor.position_check_secs`` the service hands the watched orders to `
   (far past the order path's grace period: an order the venue accepted is listed within
   seconds), it is closed REJECTED with reason ORDER_NOT_FOUND: it was never placed. Nothing
   is ever re-sent for it, so closing it cannot double an order.
+
+A pass yields to intents: before each request it calls ``between`` (the service runs any
+pending intent there, one at a time, then the pass resumes), so an intent never waits behind a
+whole sync, only behind the one request in flight. Each order is read again after that, so
+what the intents changed meanwhile is seen.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -40,6 +46,14 @@ UNKNOWN_MAX_SECS = 300.0
 UNKNOWN_MISSES = 5
 UNKNOWN_FINAL_SECS = 600.0
 NEVER_PLACED = "ORDER_NOT_FOUND"
+
+# Called between units of periodic work; runs pending intents, True when any ran.
+Between = Callable[[], Awaitable[bool]]
+
+
+async def no_intents() -> bool:
+    """The default ``Between``: nothing to yield to."""
+    return False
 
 
 @dataclass
@@ -81,25 +95,35 @@ class OrderWatch:
         self._sync = OrderSync(venue, engine, clock)
         self._unknown: dict[str, _Unknown] = {}
 
-    async def run(self) -> None:
-        """One pass; VenueUnavailable propagates (the next pass tries again)."""
+    async def run(self, between: Between = no_intents) -> None:
+        """One pass, yielding to intents through ``between`` before each request;
+        VenueUnavailable propagates (the next pass tries again)."""
         resting = _states(self._engine, RESTING)
         if resting:
+            await between()
             listed = {v.venue_order_id: v for v in await self._venue.open_orders()}
             for state in resting:
                 seen = listed.get(state.venue_order_id)
                 if seen is not None and (seen.status, seen.size_matched) == state.now:
                     continue  # listed as we know it: nothing to look up
-                order = self._orders.get(state.id)
+                await between()
+                order = self._orders.get(state.id)  # read after the intents ran
                 if order is not None and order.status in RESTING:
                     await self._sync.lookup(order)
         submitted = {s.id for s in _states(self._engine, (OrderStatus.SUBMITTED,))}
         for gone in set(self._unknown) - submitted:
             del self._unknown[gone]
         for order_id in sorted(submitted):
+            if self._due(order_id):
+                await between()
             order = self._orders.get(order_id)
             if order is not None and order.status is OrderStatus.SUBMITTED:
                 await self._unknown_fate(order)
+
+    def _due(self, order_id: str) -> bool:
+        """Whether an order of unknown fate is to be looked up now (else no request)."""
+        state = self._unknown.get(order_id)
+        return state is None or self._clock.time() >= state.next_at
 
     async def _unknown_fate(self, order: StoredOrder) -> None:
         now = self._clock.time()

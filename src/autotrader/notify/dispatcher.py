@@ -19,14 +19,11 @@ import logging
 from datetime import datetime, timedelta
 
 import httpx
-import jinja2
 import sqlalchemy as sa
 
 from autotrader.clock import Clock
 from autotrader.config import AppConfig
 from autotrader.errors import TemporaryError
-from autotrader.notify.email import build_message, send_email
-from autotrader.notify.render import render_message, webhook_body
 from autotrader.notify.schedule import plan_event
 from autotrader.notify.webhook import post_webhook
 from autotrader.store.repos_notify import Delivery, DeliveryRepo, Plan, Planner
@@ -126,8 +123,17 @@ class Dispatcher:
     async def _send(self, channel: str, delivery: Delivery) -> None:
         if not delivery.events:
             return  # nothing to say (cannot happen while the events table keeps its rows)
+        # The channels' modules (Jinja2, aiosmtplib: ~5 MB) are imported on the first send, so a
+        # scheduler whose notifications never go out does not carry them.
+        from autotrader.notify.render import webhook_body
+
         config, now = self._config, self._clock.now()
         if channel == "email" and config.notifications.email is not None:
+            import jinja2
+
+            from autotrader.notify.email import build_message, send_email
+            from autotrader.notify.render import render_message
+
             try:
                 rendered = render_message(
                     delivery.kind, delivery.events, tz=config.tz, generated_at=now

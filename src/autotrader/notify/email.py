@@ -19,13 +19,15 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-
-import aiosmtplib
+from typing import TYPE_CHECKING
 
 from autotrader.config_notify import EmailConfig
 from autotrader.errors import TemporaryError
 from autotrader.fsutil import blank_credential
 from autotrader.notify.render import Rendered
+
+if TYPE_CHECKING:
+    import aiosmtplib
 
 
 def build_message(
@@ -104,6 +106,8 @@ async def send_email(
     cfg: EmailConfig, message: EmailMessage, *, environ: Mapping[str, str] | None = None
 ) -> None:
     """Send ``message``; TemporaryError (one line, no secret) when it was not accepted."""
+    import aiosmtplib  # only when an e-mail goes out (see dispatcher._send)
+
     password = read_password(cfg, environ)
     try:
         await aiosmtplib.send(
@@ -125,6 +129,8 @@ async def send_email(
 
 
 def _describe(exc: aiosmtplib.SMTPException) -> str:
+    import aiosmtplib  # loaded by send_email already
+
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         return "recipients refused: " + "; ".join(_describe(r) for r in exc.recipients)
     if isinstance(exc, aiosmtplib.SMTPResponseException):

@@ -14,12 +14,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import jinja2
-
 from autotrader.store.repos_runtime import NotificationEvent
+
+if TYPE_CHECKING:
+    import jinja2
 
 TITLES: Mapping[str, str] = {
     "trade_executed": "Trade executed",
@@ -81,6 +82,8 @@ class Rendered:
 
 @functools.cache
 def _env() -> jinja2.Environment:
+    import jinja2  # only when a message is rendered (see dispatcher._send)
+
     return jinja2.Environment(
         loader=jinja2.PackageLoader("autotrader.notify", "templates"),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",)),

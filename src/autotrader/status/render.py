@@ -8,7 +8,10 @@ SVG and the small scripts (filter/sort, countdown) are inline, so they work from
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import shlex
+from collections.abc import Callable, Iterator, Mapping
 from datetime import tzinfo
 from decimal import Decimal
 from functools import cache
@@ -26,6 +29,7 @@ from autotrader.status.strategy_views import StrategyView
 
 INDEX = "index.html"
 CENT = Decimal("0.01")
+BATCH = 50  # strategy pages rendered (and held in memory) at a time
 
 
 @cache
@@ -44,20 +48,93 @@ def environment() -> jinja2.Environment:
 
 def render_site(snap: SiteSnapshot, config_path: Path | None = None) -> dict[str, bytes]:
     """Every file of the site: ``index.html`` and one ``strategy-<name>.html`` per strategy."""
-    with gc_paused():
-        return _render(snap, config_path)
+    return dict(render_pages(snap, config_path))
 
 
-def _render(snap: SiteSnapshot, config_path: Path | None) -> dict[str, bytes]:
+def render_pages(
+    snap: SiteSnapshot,
+    config_path: Path | None = None,
+    previous: Mapping[str, str] | None = None,
+    digests: dict[str, str] | None = None,
+) -> Iterator[tuple[str, bytes]]:
+    """(file name, HTML) of the strategy pages whose inputs differ from ``previous`` (every
+    page without it), then ``index.html`` (always: it says when it was generated).
+
+    A strategy page holds nothing that depends on "now" (its relative times are written by
+    its script), so the digest of its inputs decides whether it changed; ``digests`` receives
+    the digest of every page. Pages are rendered in batches, so only a batch of HTML is alive
+    at a time however many strategies there are.
+    """
     env = environment()
     fmt = Formatter(_zone(snap.timezone), snap.generated_at, _cli_suffix(config_path))
-    common = {"snap": snap, "f": fmt}
-    files = {INDEX: env.get_template("index.html.j2").render(**common, **_overview(snap, fmt))}
+    anchor = clock_anchor(snap)
+    common = {"snap": snap, "f": fmt, "anchor": anchor}
     page = env.get_template("strategy.html.j2")
-    for view in snap.strategies:
-        chart = svg.pnl_line(view.pnl_points, fmt.money, fmt.short, height=180)
-        files[view.page] = page.render(**common, s=view, rows=page_rows(view, fmt), pnl_chart=chart)
-    return {name: html.encode() for name, html in files.items()}
+    views = snap.strategies
+
+    def digest_of(view: StrategyView) -> str:
+        return page_digest(view, snap, anchor, fmt.cli_suffix)
+
+    for start in range(0, len(views), BATCH):
+        with gc_paused():
+            batch = [
+                (view.page, _strategy_page(page, common, view, fmt))
+                for view in views[start : start + BATCH]
+                if _changed(view, previous, digests, digest_of)
+            ]
+        yield from batch
+        del batch
+    with gc_paused():
+        index = env.get_template("index.html.j2").render(**common, **_overview(snap, fmt))
+    yield INDEX, index.encode()
+
+
+def _changed(
+    view: StrategyView,
+    previous: Mapping[str, str] | None,
+    digests: dict[str, str] | None,
+    digest_of: Callable[[StrategyView], str],
+) -> bool:
+    """Whether ``view``'s page must be rendered (its digest goes into ``digests``)."""
+    if previous is None and digests is None:
+        return True  # a whole render: no digest needed
+    digest = digest_of(view)
+    if digests is not None:
+        digests[view.page] = digest
+    return previous is None or previous.get(view.page) != digest
+
+
+def _strategy_page(
+    page: jinja2.Template, common: dict[str, object], view: StrategyView, fmt: Formatter
+) -> bytes:
+    chart = svg.pnl_line(view.pnl_points, fmt.money, fmt.short, height=180)
+    html = page.render(**common, s=view, rows=page_rows(view, fmt), pnl_chart=chart)
+    return html.encode()
+
+
+def clock_anchor(snap: SiteSnapshot) -> tuple[int, int]:
+    """(daemon clock ms, wall ms) at one instant, for the pages' scripts: daemon-clock now =
+    clock + (Date.now() − wall) × speed.
+
+    At speed 1 only the offset between the two clocks matters; it is given in whole seconds
+    against a wall time of 0, so a real clock (offset 0) gives the same anchor on every
+    render and an unchanged strategy page stays byte-identical.
+    """
+    clock_ms = int(snap.generated_at.timestamp() * 1000)
+    real_ms = int(snap.real_generated_at.timestamp() * 1000)
+    if snap.clock_speed == 1:
+        return round((clock_ms - real_ms) / 1000) * 1000, 0
+    return clock_ms, real_ms
+
+
+def page_digest(
+    view: StrategyView, snap: SiteSnapshot, anchor: tuple[int, int], cli_suffix: str
+) -> str:
+    """What a strategy page is rendered from, hashed: the view without its "now"-dependent
+    fields, and the site settings the page shows."""
+    stable = dataclasses.replace(view, uptime_secs=None, activity_24h=0)
+    basis = (stable, anchor, cli_suffix, snap.mode, snap.timezone, snap.refresh_secs)
+    return hashlib.blake2b(repr((basis, snap.problems)).encode(), digest_size=16).hexdigest()
 
 
 def _overview(snap: SiteSnapshot, fmt: Formatter) -> dict[str, object]:

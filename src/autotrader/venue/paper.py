@@ -126,7 +126,8 @@ class PaperVenue(MarketDataProxy):
     async def post(self, order: PreparedOrder) -> SubmitResult:
         """Match ``order`` against the current book; refusals come back as reason codes."""
         async with self._lock:
-            await self._refresh()
+            books: dict[str, tuple[OrderBook, FeeSchedule]] = {}
+            await self._refresh(books)  # the book it read for our token serves this order too
             oid = order.venue_order_id
             existing = self._orders.get(oid)
             if existing is not None:
@@ -139,8 +140,7 @@ class PaperVenue(MarketDataProxy):
                 msg = f"order id {oid} does not belong to {order.request.client_order_id}"
                 return refused(ReasonCode.INVALID_ORDER, msg, order_id=oid)
             req = order.request
-            raw = await self._md.book(req.token_id)
-            fees = await self._md.fee_schedule(req.token_id)
+            raw, fees = books.get(req.token_id) or await self._book_and_fees(req.token_id)
             book = self._liquidity.effective(raw)
             plan = plan_order(req, book, fees, oid, self._clock.now())
             if isinstance(plan, SubmitResult):
@@ -330,8 +330,14 @@ class PaperVenue(MarketDataProxy):
         self._fills.append(fill)
         return fill
 
-    async def _refresh(self) -> list[Fill]:
-        """Expire due GTD orders, then fill resting orders the current books cross."""
+    async def _book_and_fees(self, token_id: str) -> tuple[OrderBook, FeeSchedule]:
+        return await self._md.book(token_id), await self._md.fee_schedule(token_id)
+
+    async def _refresh(
+        self, books: dict[str, tuple[OrderBook, FeeSchedule]] | None = None
+    ) -> list[Fill]:
+        """Expire due GTD orders, then fill resting orders the current books cross; the
+        books read are left in ``books``."""
         now = self._clock.now()
         for po in self._open():
             if po.expired_at(now):
@@ -342,12 +348,13 @@ class PaperVenue(MarketDataProxy):
         new: list[Fill] = []
         for token_id, orders in by_token.items():
             try:
-                raw = await self._md.book(token_id)
-                fees = await self._md.fee_schedule(token_id)
+                raw, fees = await self._book_and_fees(token_id)
             except AutotraderError as exc:
                 # One token's missing book must not block the venue; try again next time.
                 log.warning("paper: cannot match resting orders on %s: %s", token_id, exc)
                 continue
+            if books is not None:
+                books[token_id] = (raw, fees)
             new.extend(self._match_resting(raw, fees, orders))
         self._save()
         return new
@@ -360,14 +367,15 @@ class PaperVenue(MarketDataProxy):
         orders = sorted(
             orders, key=lambda po: (-po.price if po.side is Side.BUY else po.price, po.created_at)
         )
+        book = self._liquidity.effective(raw)  # again only after a fill consumed some of it
         for po in orders:
-            book = self._liquidity.effective(raw)
             if not book.crosses(po.side, po.price):
                 continue
             walk = book.walk(po.side, shares=po.remaining, limit_price=po.price)
             if walk.shares == 0:
                 continue
             self._liquidity.consume(raw, po.side, walk.levels)
+            book = self._liquidity.effective(raw)
             # A resting order is the maker: it trades at its own price and pays no taker fee.
             fee = fees.maker_fee(walk.shares, po.price)
             new.append(self._record_fill(po, po.price, walk.shares, fee, "maker"))

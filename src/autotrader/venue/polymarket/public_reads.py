@@ -4,14 +4,14 @@
 ``GammaClient``) and the CLOB's ``/book``, ``/midpoint``, ``/prices-history``, ``/tick-size``,
 ``/markets-by-token`` and ``/clob-markets``, over one ``httpx.AsyncClient``.
 
-Why a second reader beside the executor's ``PublicMarketData``: that one drives an unsigned
-``ClobClient``, and importing py-clob-client-v2 pulls in eth_account, web3's codecs and
-py_ecc (~57 MB resident, most of a second of start-up) — the scheduler, which only reads,
-must not pay that. The wire → domain translation is the venue layer's own (``parsing``);
-errors map as Gamma's do (``gamma.fetch_json``): transport trouble, 425, 429 and 5xx raise
-``VenueUnavailable``, other refusals ``VenueRefused``, a malformed body ``DataError``.
-Nothing here retries or caches reads (``strategies.cached_reads`` does, for the scheduler);
-only fee schedules are remembered per token, as the signing client does.
+Why not an unsigned py-clob-client-v2 ``ClobClient``: importing py-clob-client-v2 pulls in
+eth_account, web3's codecs and py_ecc (~57 MB resident, most of a second of start-up) — the
+scheduler, the paper executor and the CLI, which only read, must not pay that. The wire →
+domain translation is the venue layer's own (``parsing``); errors map as Gamma's do
+(``gamma.fetch_json``): transport trouble, 425, 429 and 5xx raise ``VenueUnavailable``, other
+refusals ``VenueRefused``, a malformed body ``DataError``. Nothing here retries or caches reads
+(``strategies.cached_reads`` does, for the scheduler); only fee schedules are remembered per
+token, as the signing client does.
 """
 
 from __future__ import annotations
