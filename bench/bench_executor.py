@@ -4,7 +4,12 @@ A live executor (real py-clob-client-v2 signing, ``autotrader run executor`` as 
 trades against a simulator process at speed 1, both on one shared clock (the same anchor file),
 so the executor's timestamps and ours are comparable to the microsecond
 (``BENCH_EXECUTOR_MODE=paper``: the paper venue on the simulator's book instead;
-``BENCH_EXECUTOR_N``: how many intents, default 1,000 — under a minute). Closed loop, one intent
+``BENCH_EXECUTOR_N``: how many intents, default 1,000 — under a minute). The executor runs the
+shipped settings: ``executor.poll_interval_ms`` and ``executor.position_check_secs`` at their
+defaults (50 ms idle poll, 2 ms while intents come — ``HOT_POLL_SECS``; the open-order sync every
+5 s); ``BENCH_EXECUTOR_CHECK_SECS`` / ``BENCH_EXECUTOR_POLL_MS`` override them, e.g.
+``BENCH_EXECUTOR_CHECK_SECS=1`` for the stress figure (a sync of the resting orders every second,
+which intents cannot interleave). The settings used are printed. Closed loop, one intent
 at a time (no queueing in the figures): the bench commits an intent and notes the clock right
 after the commit; the executor notices it (poll), runs the risk check, writes the order row,
 signs, stores the hash, POSTs, and records the simulator's answer — the order row's
@@ -30,8 +35,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
+from autotrader.config_sections import ExecutorConfig  # noqa: E402
 from autotrader.domain.intents import IntentKind, OrderIntent  # noqa: E402
 from autotrader.domain.orders import Side  # noqa: E402
+from autotrader.executor.service import HOT_POLL_SECS  # noqa: E402
 from autotrader.store.repos_intents import IntentRepo  # noqa: E402
 from autotrader.store.repos_trading import OrderRepo  # noqa: E402
 from harness.executor_proc import ExecutorRig, sim_config  # noqa: E402
@@ -40,7 +47,9 @@ from harness.sim import SimProcess  # noqa: E402
 N = int(os.environ.get("BENCH_EXECUTOR_N", "1000"))
 MODE = os.environ.get("BENCH_EXECUTOR_MODE", "live")  # or "paper"
 WARMUP = 20
-POLL_MS = 5
+_SHIPPED = ExecutorConfig()  # the defaults a configuration without an executor section gets
+POLL_MS = int(os.environ.get("BENCH_EXECUTOR_POLL_MS", str(_SHIPPED.poll_interval_ms)))
+CHECK_SECS = float(os.environ.get("BENCH_EXECUTOR_CHECK_SECS", str(_SHIPPED.position_check_secs)))
 TARGET_P50_MS, TARGET_P99_MS, TARGET_RSS_MB = 15.0, 60.0, 80.0
 
 
@@ -101,7 +110,8 @@ def main() -> None:
         sim = SimProcess("sim", "--port", "0", "--config", str(sim_config(root, 1.0)),
                          "--initial-balance", "1000000")  # fmt: skip
         rig = ExecutorRig(root / "run", root, sim.url, f"sqlite:///{root / 'bench.db'}",
-                          mode=MODE, speed=1.0, poll_ms=POLL_MS, failures=1000)  # fmt: skip
+                          mode=MODE, speed=1.0, poll_ms=POLL_MS, failures=1000,
+                          check_secs=CHECK_SECS)  # fmt: skip
         try:
             with rig.executor() as manager:
                 if not rig.ready_or_dead(manager):
@@ -123,8 +133,12 @@ def main() -> None:
     for name, part in (("limit (rests)", lat[::2]), ("market (fills)", lat[1::2])):
         print(f"   {name}: p50 {_pct(part, 0.5):.1f} ms, p99 {_pct(part, 0.99):.1f} ms")
     how = "live signing" if MODE == "live" else "paper venue on the sim's book"
-    print(f"   executor, {N} intents one at a time ({how}, sim at speed 1, poll "
-          f"{POLL_MS} ms): {N / wall:.0f} intents/s")  # fmt: skip
+    used = (POLL_MS, CHECK_SECS)
+    shipped = used == (_SHIPPED.poll_interval_ms, _SHIPPED.position_check_secs)
+    print(f"   executor, {N} intents one at a time ({how}, sim at speed 1, poll_interval_ms "
+          f"{POLL_MS} (hot poll {HOT_POLL_SECS * 1000:.0f} ms), position_check_secs "
+          f"{CHECK_SECS:g}: {'shipped defaults' if shipped else 'NOT the shipped defaults'}): "
+          f"{N / wall:.0f} intents/s")  # fmt: skip
     print(f"   intent committed → order acknowledged: p50 {p50:.1f} ms "
           f"(target ≤ {TARGET_P50_MS:.0f}, ratio {p50 / TARGET_P50_MS:.2f}), "
           f"p99 {p99:.1f} ms (target ≤ {TARGET_P99_MS:.0f}, ratio {p99 / TARGET_P99_MS:.2f}), "

@@ -58,7 +58,7 @@ polymarket: {{gamma_url: "{url}", clob_url: "{url}", data_url: "{url}"{key}}}
 risk: {{max_trade_usd: 20, portfolio_exposure_usd: 100000, max_orders_per_minute: 100000}}
 executor:
   poll_interval_ms: {poll_ms}
-  position_check_secs: 1
+  position_check_secs: {check_secs}
   max_consecutive_venue_failures: {failures}
 strategies:
   - name: alpha
@@ -81,7 +81,7 @@ def sim_config(root: Path, speed: float) -> Path:
     path = root / "sim.yaml"
     text = CONFIG.format(state=root / "state", db=f"sqlite:///{root / 'sim.db'}", mode="paper",
                          speed=speed, start=START, data=DATA, url="http://127.0.0.1:1", key="",
-                         poll_ms=20, failures=5)  # fmt: skip
+                         poll_ms=20, failures=5, check_secs=1)  # fmt: skip
     path.write_text(text)
     return path
 
@@ -100,6 +100,7 @@ class ExecutorRig:
         speed: float,
         poll_ms: int = 20,
         failures: int = 5,
+        check_secs: float = 1,
     ) -> None:
         self.url = url
         self.mode = mode
@@ -123,6 +124,7 @@ class ExecutorRig:
                 key=key_line,
                 poll_ms=poll_ms,
                 failures=failures,
+                check_secs=check_secs,
             )
         )
         self.config: AppConfig = load_config(self.config_path)
