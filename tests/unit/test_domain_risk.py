@@ -329,6 +329,25 @@ def test_exits_still_obey_expiry_rate_and_venue_rules() -> None:
     assert rejected(check(sell("100"), hostile(book=no_bids)), RiskReason.NO_LIQUIDITY)
 
 
+def cheap_book(bid: str) -> OrderBook:
+    b = D(bid)
+    return OrderBook(
+        "t", bids=(Level(b, D(1000)),), asks=(Level(b + D("0.005"), D(1000)),),
+        tick_size=D("0.001"), min_order_size=D(5), ts=NOW,
+    )  # fmt: skip
+
+
+def test_a_cheap_stop_loss_is_priced_to_meet_the_venue_minimum() -> None:
+    # The slippage floor alone (0.012 - slippage -> 0.001) would make 100 shares a 0.10 USD
+    # order, refused by the $1 minimum although the bid is worth 1.20 USD: the worst price
+    # is raised to the lowest that meets the minimum, never above the best bid.
+    d = check(sell("100"), hostile(book=cheap_book("0.012")))
+    assert d.approved and d.price == D("0.010") and d.shares == D(100), d.detail
+    # Where even the best bid is worth less than the minimum, the exit is still refused.
+    d = check(sell("100"), hostile(book=cheap_book("0.009")))
+    assert rejected(d, RiskReason.BELOW_VENUE_MINIMUM)
+
+
 # --- exit triggers ------------------------------------------------------------------------------
 
 POS = held("100", "40")  # avg 0.40

@@ -127,9 +127,24 @@ def _market_usd(
     return Quote(price, None, amount, amount, fee_bound(fees, walk.shares, best, price))
 
 
+def _sell_floor(size: Decimal, book: OrderBook, price: Decimal) -> Decimal:
+    """A market SELL's worst price, raised (never above the best bid) until the order's
+    notional meets the venue's marketable minimum. The slippage floor of a cheap position
+    (bid 0.035 − slippage → 0.001) would otherwise price 166 shares at 0.17 USD and the venue
+    minimum would refuse every stop-loss of it, although the bids are worth 5.8 USD."""
+    if size <= 0 or not book.bids or size * price >= VENUE_MIN_MARKETABLE_USD:
+        return price
+    best = book.bids[0].price
+    if size * best < VENUE_MIN_MARKETABLE_USD:
+        return price  # even the best bid is below the minimum: refused as before
+    return min(best, max(price, snap(VENUE_MIN_MARKETABLE_USD / size, book.tick_size, "up")))
+
+
 def _market_shares(
     side: Side, size: Decimal, book: OrderBook, fees: FeeSchedule, price: Decimal
 ) -> Quote | Refusal:
+    if side is Side.SELL:
+        price = _sell_floor(size, book, price)
     refusal = _below_marketable(size * price)
     if refusal is not None:
         return refusal
