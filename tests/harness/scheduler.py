@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,18 +59,6 @@ def strategy_yaml(
     return STRATEGY.format(
         name=name, schedule=schedule, params=params, enabled=str(enabled).lower()
     )
-
-
-def poll(fn: Callable[[], T | None], what: str, timeout: float = 20.0) -> T:
-    """``fn()`` once it returns something truthy; AssertionError naming ``what`` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)  # polling interval, not a synchronisation
 
 
 class SchedulerDaemon:

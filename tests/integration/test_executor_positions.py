@@ -17,9 +17,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,6 +41,7 @@ from autotrader.store.repos_runtime import EventRepo
 from autotrader.store.repos_trading import OrderRepo, SettlementRepo
 from harness.notify import ServiceManager
 from harness.sim import DATA, REPO, SimProcess, autotrader_env
+from harness.wait import poll
 
 T = TypeVar("T")
 CONFIG = """\
@@ -67,18 +67,6 @@ strategies:
     limits: {{daily_loss_usd: 100, max_position_pct: 50}}
     params: {{cooldown_secs: 0}}
 """
-
-
-def wait_for(probe: Callable[[], T | None], timeout: float, what: str) -> T:
-    """Poll ``probe`` until it returns something truthy; fail with ``what`` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)  # polling interval, not a synchronisation
 
 
 @dataclass
@@ -219,7 +207,7 @@ def enter_window(s: Setup) -> str:
     # Near 0.5 both sides can still move 40 % either way; an extreme price has no room.
     if start + 900 - now < MIN_LEFT_SECS or not Decimal("0.3") <= up <= Decimal("0.7"):
         start += 900
-        wait_for(lambda: sim_now(s) >= start + 5, timeout=30, what="the next window")
+        poll(lambda: sim_now(s) >= start + 5, "the next window", timeout=30)
     return btc_15m_slug(start)
 
 
@@ -233,11 +221,7 @@ def test_exits_fire_and_a_resolved_window_is_settled_once_across_a_kill(setup: S
             for strategy, outcome in (("exits", "Up"), ("exits", "Down"), ("holder", "Up"))
         ]
         for intent_id in ids:
-            status = wait_for(
-                lambda i=intent_id: intent_status(s, i),  # type: ignore[misc]
-                timeout=20,
-                what="a buy",
-            )
+            status = poll(lambda i=intent_id: intent_status(s, i), "a buy", timeout=20)  # type: ignore[misc]
             assert status == "FILLED", first.stderr()
 
         # As the window runs out, one side of "exits" rises 40 % and the other falls 40 %.
@@ -247,7 +231,7 @@ def test_exits_fire_and_a_resolved_window_is_settled_once_across_a_kill(setup: S
             return r if filled else None
 
         try:
-            reasons = wait_for(both_exits, timeout=30, what="a filled take-profit and stop-loss")
+            reasons = poll(both_exits, "a filled take-profit and stop-loss", timeout=30)
         except AssertionError:
             raise AssertionError(f"exits: {exit_reasons(s)}\n{first.stderr()[-3000:]}") from None
         assert set(reasons) == {"take_profit", "stop_loss"}, reasons
@@ -259,9 +243,9 @@ def test_exits_fire_and_a_resolved_window_is_settled_once_across_a_kill(setup: S
     finally:
         engine.dispose()
     with executor(s.config):
-        wait_for(lambda: events(s, "market_settled"), timeout=20, what="the settlement")
+        poll(lambda: events(s, "market_settled"), "the settlement", timeout=20)
     with executor(s.config):  # once more: nothing is settled twice
-        wait_for(lambda: len(events(s, "trade_executed")) >= 5, timeout=10, what="events")
+        poll(lambda: len(events(s, "trade_executed")) >= 5, "events", timeout=10)
     engine = s.engine()
     try:
         settlements = SettlementRepo(engine).all()
@@ -292,12 +276,12 @@ def test_resting_paper_order_survives_a_restart_and_status_counts_match(setup: S
     market = btc_15m_slug(window_start(now) + 900)
     with executor(s.config) as first:
         rest = buy(s, "holder", market, "Up", "10", limit="0.05")
-        status = wait_for(lambda: intent_status(s, rest), timeout=20, what="the limit buy")
+        status = poll(lambda: intent_status(s, rest), "the limit buy", timeout=20)
         assert status == "RESTING", first.stderr()
         taken = buy(s, "exits", market, "Down", "5")
-        assert wait_for(lambda: intent_status(s, taken), timeout=20, what="the buy") == "FILLED"
+        assert poll(lambda: intent_status(s, taken), "the buy", timeout=20) == "FILLED"
     with executor(s.config) as second:
-        wait_for(lambda: "ready" in (second.status() or ""), timeout=20, what="reconciled")
+        poll(lambda: "ready" in (second.status() or ""), "reconciled", timeout=20)
         engine = s.engine()
         try:
             orders = OrderRepo(engine).list()

@@ -19,8 +19,9 @@ import pytest
 
 from autotrader.domain.markets import WINDOW_SECS
 from harness.notify import ServiceManager
-from harness.scheduler import START, SchedulerDaemon, SignalWriter, poll, strategy_yaml
+from harness.scheduler import START, SchedulerDaemon, SignalWriter, strategy_yaml
 from harness.sim import DATA, SimProcess
+from harness.wait import poll
 
 BTC_SPEED = 1200.0  # a 15-minute window every 0.75 real seconds
 DEAD_URL = "http://127.0.0.1:1"  # nothing listens: every market query fails at once

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from harness.notify import ServiceManager
-from harness.scheduler import SchedulerDaemon, poll, strategy_yaml
+from harness.scheduler import SchedulerDaemon, strategy_yaml
+from harness.wait import poll
 
 DEAD_URL = "http://127.0.0.1:1"
 
