@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# Fixtures shared by the executor's scripted-venue unit tests (template database, short grace).
+pytest_plugins = ["harness.executor_unit"]
+
 REPO = Path(__file__).resolve().parent.parent
 TEST_FIXTURES = REPO / "tests" / "fixtures"
 

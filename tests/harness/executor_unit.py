@@ -12,12 +12,14 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from autotrader.clock import FakeClock
 from autotrader.config import AppConfig, load_config
 from autotrader.domain.intents import IntentKind, OrderIntent
 from autotrader.domain.orders import Side
+from autotrader.executor import order_path
 from autotrader.executor.books import all_ledgers, load_snapshot
 from autotrader.store import migrate
 from autotrader.store.db import create_db_engine
@@ -44,6 +46,20 @@ strategies:
     limits: {{daily_loss_usd: 20, max_position_pct: 50}}
     params: {{cooldown_secs: 0}}
 """
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database, copied for each test (``engine_copy``)."""
+    return template_db(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture
+def short_grace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real-time bounds of the ambiguous lookup and follow-up, shortened for unit tests."""
+    monkeypatch.setattr(order_path, "AMBIGUOUS_GRACE_SECS", 0.3)
+    monkeypatch.setattr(order_path, "FOLLOW_UP_SECS", 0.3)
+    monkeypatch.setattr(order_path, "LOOKUP_INTERVAL_SECS", 0.01)
 
 
 def unit_config(root: Path, *, failures: int = 3) -> AppConfig:

@@ -19,7 +19,6 @@ from autotrader.clock import FakeClock
 from autotrader.config import AppConfig
 from autotrader.domain.intents import IntentStatus
 from autotrader.domain.orders import OrderStatus
-from autotrader.executor import order_path
 from autotrader.executor.order_path import VENUE_UNAVAILABLE, OrderPath
 from autotrader.executor.outcome import NOT_FOUND, Finish
 from autotrader.store.repos_intents import IntentRepo
@@ -30,23 +29,11 @@ from harness.executor_unit import (
     assert_books_consistent,
     engine_copy,
     make_intent,
-    template_db,
     unit_config,
 )
 from harness.scripted_venue import ScriptedVenue
 
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return template_db(tmp_path_factory.mktemp("template"))
-
-
-@pytest.fixture(autouse=True)
-def short_grace(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Real-time bounds of the ambiguous lookup and follow-up, shortened for unit tests.
-    monkeypatch.setattr(order_path, "AMBIGUOUS_GRACE_SECS", 0.3)
-    monkeypatch.setattr(order_path, "FOLLOW_UP_SECS", 0.3)
-    monkeypatch.setattr(order_path, "LOOKUP_INTERVAL_SECS", 0.01)
+pytestmark = pytest.mark.usefixtures("short_grace")  # fixtures: harness/executor_unit.py
 
 
 class Rig:

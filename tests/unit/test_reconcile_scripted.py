@@ -22,7 +22,6 @@ from autotrader.clock import FakeClock
 from autotrader.config import AppConfig
 from autotrader.domain.intents import IntentStatus, OrderIntent, to_order_request
 from autotrader.domain.orders import OrderStatus
-from autotrader.executor import order_path
 from autotrader.executor.order_path import OrderPath
 from autotrader.executor.reconcile import NOT_SENT, UNATTRIBUTED, VANISHED, Reconciler
 from autotrader.executor.sync import record_fills
@@ -34,22 +33,11 @@ from harness.executor_unit import (
     assert_books_consistent,
     engine_copy,
     make_intent,
-    template_db,
     unit_config,
 )
 from harness.scripted_venue import TICK, ScriptedVenue
 
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return template_db(tmp_path_factory.mktemp("template"))
-
-
-@pytest.fixture(autouse=True)
-def short_grace(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(order_path, "AMBIGUOUS_GRACE_SECS", 0.3)
-    monkeypatch.setattr(order_path, "FOLLOW_UP_SECS", 0.3)
-    monkeypatch.setattr(order_path, "LOOKUP_INTERVAL_SECS", 0.01)
+pytestmark = pytest.mark.usefixtures("short_grace")  # fixtures: harness/executor_unit.py
 
 
 class Crashed:
