@@ -13,7 +13,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +24,7 @@ from autotrader.errors import AutotraderError
 from autotrader.executor.books import all_ledgers, load_snapshot
 from autotrader.store.db import create_db_engine, db_errors
 from autotrader.store.repos_trading import FillRepo, OrderRepo
+from autotrader.tables import aligned, cell
 
 Rows = list[dict[str, Any]]
 
@@ -158,16 +158,6 @@ def _ledger(config: AppConfig, engine: sa.Engine, strategy: str | None) -> Rows:
     ]
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat(timespec="seconds"))
-    return str(value)
-
-
 # Venue ids are 60-80 characters: in the table they would push everything else off the
 # screen. ``--json`` carries them all.
 _WIDE = frozenset({"trade_id", "order_id", "venue_order_id", "token_id"})
@@ -175,17 +165,13 @@ _WIDE = frozenset({"trade_id", "order_id", "venue_order_id", "token_id"})
 
 def _print(rows: Rows, as_json: bool, *, hide: frozenset[str] = frozenset()) -> None:
     if as_json:
-        print(json.dumps(rows, default=_text, indent=2))
+        print(json.dumps(rows, default=cell, indent=2))
         return
     if not rows:
         print("(none)")
         return
     cols = [c for c in rows[0] if c not in hide]
-    cells = [[_text(r[c]) for c in cols] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
-    for row in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    print(aligned(cols, [[cell(r[c]) for c in cols] for r in rows]))
 
 
 def _runner(

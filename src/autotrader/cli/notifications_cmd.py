@@ -24,6 +24,7 @@ from autotrader.errors import AutotraderError
 from autotrader.store.db import create_db_engine, db_errors
 from autotrader.store.repos_notify import DeliveryRepo, DeliveryState
 from autotrader.store.repos_runtime import EventRepo, NotificationEvent
+from autotrader.tables import aligned
 
 PROG = "autotrader notifications"
 
@@ -165,10 +166,7 @@ def _print_table(rows: list[dict[str, Any]], tz: ZoneInfo) -> None:
         ]
         for r in rows
     ]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
-    for row in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    print(aligned(cols, cells))
 
 
 def _read(args: argparse.Namespace) -> int:

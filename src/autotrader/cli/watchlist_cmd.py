@@ -18,8 +18,6 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import timedelta
-from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -27,6 +25,7 @@ from autotrader.cli import config_path, load_or_report, lookup_market
 from autotrader.config import AppConfig
 from autotrader.config_base import parse_duration
 from autotrader.errors import AutotraderError
+from autotrader.tables import cell
 
 PROG = "autotrader watchlist"
 
@@ -80,16 +79,6 @@ def _names(names: list[str]) -> str:
     return ", ".join(names) or "none"
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat(timespec="seconds"))
-    return str(value)
-
-
 def _list(args: argparse.Namespace, config: AppConfig, engine: sa.Engine) -> int:
     from autotrader.daemons.setup import build_clock
     from autotrader.store.repos_watchlist import WatchlistRepo
@@ -111,16 +100,16 @@ def _list(args: argparse.Namespace, config: AppConfig, engine: sa.Engine) -> int
         for e in WatchlistRepo(engine).list(name)
     ]
     if args.json:
-        print(json.dumps(rows, default=_text, indent=2))
+        print(json.dumps(rows, default=cell, indent=2))
     elif not rows:
         print("(none)")
     else:
         for r in rows:
             flag = " (expired)" if r["expired"] else ""
             print(
-                f"{r['strategy']}  {r['market_slug']}  added {_text(r['added_at'])}"
-                f"  price {_text(r['price_at_add'])}  volume {_text(r['volume_at_add'])}"
-                f"  expires {_text(r['expires_at'])}{flag}  {r['reason']}"
+                f"{r['strategy']}  {r['market_slug']}  added {cell(r['added_at'])}"
+                f"  price {cell(r['price_at_add'])}  volume {cell(r['volume_at_add'])}"
+                f"  expires {cell(r['expires_at'])}{flag}  {r['reason']}"
             )
     return 0
 

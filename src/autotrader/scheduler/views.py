@@ -17,6 +17,7 @@ from autotrader.config_strategies import StrategyConfig
 from autotrader.scheduler.lifecycle import Status, strategy_status
 from autotrader.store.repos_runtime import EventRepo, StrategyRuntime, StrategyRuntimeRepo
 from autotrader.store.repos_scheduler import SchedulerRepo, StrategyState
+from autotrader.tables import aligned
 
 _COLUMNS = (("NAME", "name"), ("KIND", "kind"), ("STATUS", "status"), ("LAST RUN", "last"),
             ("NEXT RUN", "next"), ("RUNS", "executions"), ("OK", "successes"),
@@ -122,11 +123,7 @@ class Views:
                 last += f" ({row['last_outcome']})"
             view = {**row, "last": last, "next": self._when(row["next_run_at"], future=True)}
             cells.append([str(view[key]) for _, key in _COLUMNS])
-        heads = [h for h, _ in _COLUMNS]
-        widths = [max(len(x) for x in col) for col in zip(heads, *cells, strict=True)]
-        lines = ["  ".join(x.ljust(w) for x, w in zip(line, widths, strict=True)).rstrip()
-                 for line in [heads, *cells]]  # fmt: skip
-        return "\n".join(lines)
+        return aligned([h for h, _ in _COLUMNS], cells)
 
     def details(self, doc: dict[str, Any]) -> str:
         """``show`` as text: the facts, then one line per run."""
