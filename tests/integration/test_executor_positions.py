@@ -194,20 +194,14 @@ def exit_reasons(s: Setup) -> dict[str, str]:
 
 
 SPEED = 60.0
-MIN_LEFT_SECS = 300  # simulated seconds of the window left when entering (5 s of real time)
 
 
 def enter_window(s: Setup) -> str:
-    """The window to trade: the current one if it has MIN_LEFT_SECS left and its price is not
-    extreme yet, else the next one once it started (real waiting of at most 15 s at SPEED)."""
-    now = sim_now(s)
-    start = window_start(now)
-    market = httpx.get(f"{s.sim.url}/markets/slug/{btc_15m_slug(start)}", timeout=5).json()
-    up = Decimal(json.loads(market["outcomePrices"])[0])
-    # Near 0.5 both sides can still move 40 % either way; an extreme price has no room.
-    if start + 900 - now < MIN_LEFT_SECS or not Decimal("0.3") <= up <= Decimal("0.7"):
-        start += 900
-        poll(lambda: sim_now(s) >= start + 5, "the next window", timeout=30)
+    """The next window, once it has started: its price is still near 0.5, where both sides can
+    move 40 % either way. (The current window's price can already be extreme: a side bought at
+    0.95 has no room for a take-profit. Waiting costs at most 15 s of real time at SPEED.)"""
+    start = window_start(sim_now(s)) + 900
+    poll(lambda: sim_now(s) >= start + 5, "the next window", timeout=30)
     return btc_15m_slug(start)
 
 
