@@ -114,6 +114,26 @@ def test_replay_is_extended_and_redone_when_a_row_arrives_out_of_order(
     assert cache.load() is not snap and cache.full_reads == 2
 
 
+def test_fills_in_one_second_extend_the_replay_in_trade_id_order(
+    engine: sa.Engine, config: AppConfig
+) -> None:
+    """The venue stamps trades to the second: a later-recorded trade of the same second whose
+    id sorts first is still applied where a full replay puts it, without a full read."""
+    clock, cache, fills = FakeClock(), SnapshotCache(engine), FillRepo(engine)
+    steps = [
+        _fill(clock, 5, Side.BUY, "10", "0.40", 1),
+        _fill(clock, 7, Side.BUY, "4", "0.50", 2),
+        _fill(clock, 6, Side.SELL, "3", "0.70", 2),  # same second, an id before t7's
+        _fill(clock, 4, Side.SELL, "2", "0.65", 2),
+        _fill(clock, 8, Side.SELL, "1", "0.60", 3),
+    ]
+    for fill in steps:
+        assert fills.add(fill, order_id=None, strategy="s1")
+        snap = cache.load()
+        assert (snap.history.positions, snap.history.events) == _full(engine)
+    assert cache.full_reads == 1
+
+
 def test_reservations_are_summed_exactly_per_key(engine: sa.Engine) -> None:
     orders = OrderRepo(engine)
     sizes = [("7.33", "1.11", "0.37"), ("2.17", "0", "0.37"), ("0.1", "0.07", "0.41"),

@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -132,16 +132,26 @@ class OrderPath:
                 "UNKNOWN_STRATEGY",
                 f"strategy {intent.strategy} is not in the configuration",
             )
-        # A paused strategy is refused by risk.check, which lets exits through: a strategy
-        # paused for its daily loss must still be able to sell at its stop-loss.
-        runtime = self._runtime.get(intent.strategy)
-        if runtime.consecutive_venue_failures:
-            self._failing.add(intent.strategy)
         market = await self._market(intent)
-        book = await self._read(intent, "book", lambda: self._venue.book(intent.token_id))
+        # The book is read while the database is: the venue answers in its own time, and the
+        # strategy's state and the positions do not depend on the book.
+        book_read = asyncio.ensure_future(
+            self._read(intent, "book", lambda: self._venue.book(intent.token_id))
+        )
+        try:
+            await asyncio.sleep(0)  # the request goes out before the reads below
+            # A paused strategy is refused by risk.check, which lets exits through: a strategy
+            # paused for its daily loss must still be able to sell at its stop-loss.
+            runtime = self._runtime.get(intent.strategy)
+            if runtime.consecutive_venue_failures:
+                self._failing.add(intent.strategy)
+            snap = self.books.load()
+            book = await book_read
+        finally:
+            _discard(book_read)
         fees = await self._read(intent, "fees", lambda: self._venue.fee_schedule(intent.token_id))
         inputs = ContextInputs(self._clock.now(), book, fees, runtime)
-        decision = risk.check(intent, self.books.context(self.config, cfg, inputs))
+        decision = risk.check(intent, self.books.context(self.config, cfg, inputs, snap))
         if not decision.approved:
             assert decision.reason is not None  # a rejection always carries its reason
             self._on_risk_rejection(intent, decision)
@@ -363,3 +373,12 @@ class OrderPath:
             )
         log.warning("intent %s: %s; retrying in %.1fs", intent.id, why, delay)
         await self._clock.sleep(delay)
+
+
+def _discard(task: asyncio.Future[Any]) -> None:
+    """Cancel ``task`` if it still runs; else take its outcome (an error seen elsewhere or
+    not needed: the intent already ended another way)."""
+    if not task.done():
+        task.cancel()
+    elif not task.cancelled():
+        task.exception()

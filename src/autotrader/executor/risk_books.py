@@ -21,7 +21,7 @@ from autotrader.config import AppConfig
 from autotrader.config_strategies import StrategyConfig
 from autotrader.domain.risk import RiskContext
 from autotrader.domain.risk_limits import ORDER_RATE_WINDOW_SECS
-from autotrader.executor.books import ContextInputs, global_limits, strategy_limits
+from autotrader.executor.books import ContextInputs, Snapshot, global_limits, strategy_limits
 from autotrader.executor.pending import PendingFills
 from autotrader.executor.snapshot import SnapshotCache
 from autotrader.store.repos_trading import OrderRepo
@@ -51,9 +51,15 @@ class ExecutorBooks:
             self._recent.popleft()
         return tuple(self._recent)[-(limit + 1) :]
 
-    def context(self, config: AppConfig, cfg: StrategyConfig, inputs: ContextInputs) -> RiskContext:
-        """Everything ``risk.check`` needs for an intent of strategy ``cfg``."""
-        snap = self.snapshots.load(self.pending.reservations())
+    def load(self) -> Snapshot:
+        """Positions and reservations (open orders, matched orders' awaited trades) now."""
+        return self.snapshots.load(self.pending.reservations())
+
+    def context(
+        self, config: AppConfig, cfg: StrategyConfig, inputs: ContextInputs, snap: Snapshot
+    ) -> RiskContext:
+        """Everything ``risk.check`` needs for an intent of strategy ``cfg``, given ``snap``
+        (from ``load``)."""
         glob = global_limits(config)
         return RiskContext(
             now=inputs.now,

@@ -6,10 +6,12 @@ fill ever recorded for each intent makes the order path slower with every trade,
 truth; nothing updates or deletes them), so on each ``load``:
 
 * both tables are counted (one cheap query each); unchanged counts → the cached replay;
-* otherwise only the rows newer than everything replayed so far are read and applied on top,
-  which is what a full replay gives because they sort after all the others;
-* if the counts then do not add up (a row arrived with an older or equal time, e.g. a trade
-  listed late), everything is read and replayed again.
+* otherwise only the rows at or after the newest replayed time are read and applied on top of
+  the replay of everything older (kept as ``_base``), which is what a full replay gives since
+  it sorts by time first. The newest second is read again each time because the venue stamps
+  trades to the second: several land in one, and their order within it is the trade id's;
+* if the counts then do not add up (a row arrived with an older time, e.g. a trade listed
+  late), everything is read and replayed again.
 
 Ledgers are memoised per strategy on the counts (``daily_pnl`` walks every event); the open
 orders' reservations, which change with every order, are added on top each time. The open
@@ -45,6 +47,7 @@ from autotrader.store.models import FillRow, OrderRow, SettlementRow
 from autotrader.store.repos_trading import OPEN_STATUSES, FillRepo, SettlementRepo
 
 Counts = tuple[int, int]
+_EMPTY = Replay({}, ())
 _OPEN = sorted(s.value for s in OPEN_STATUSES)
 _UNIT = 100_000_000  # 10**MONEY_SCALE
 
@@ -56,6 +59,9 @@ class SnapshotCache:
         self._engine = engine
         self._history: Replay | None = None
         self._counts: Counts = (-1, -1)
+        # The replay of the rows older than _last_ts (the newest time replayed), and their counts.
+        self._base = _EMPTY
+        self._base_counts: Counts = (0, 0)
         self._last_ts: datetime | None = None
         self._ledgers: dict[str, tuple[Counts, Ledger]] = {}
         self.full_reads = 0  # how many times everything was replayed (tests look at it)
@@ -63,13 +69,13 @@ class SnapshotCache:
     def load(self, extra_orders: tuple[OpenOrder, ...] = ()) -> Snapshot:
         """Positions and open orders as the database has them now (``extra_orders``: more
         reservations, e.g. matched orders whose trades are not recorded yet)."""
-        if self._history is None or _counts(self._engine) != self._counts:
-            try:
-                self._refresh()
-            except Exception:
-                self._history, self._counts, self._ledgers = None, (-1, -1), {}
-                raise
         with self._engine.connect() as conn:
+            if self._history is None or _counts(conn) != self._counts:
+                try:
+                    self._refresh()
+                except Exception:
+                    self._history, self._counts, self._ledgers = None, (-1, -1), {}
+                    raise
             orders = open_reservations(conn)
         assert self._history is not None
         return Snapshot(self._history, orders + extra_orders)
@@ -89,46 +95,63 @@ class SnapshotCache:
 
     def _refresh(self) -> None:
         if self._history is not None and self._last_ts is not None:
-            fills, settlements = _newer(self._engine, self._last_ts)
+            fills, settlements = _since(self._engine, self._last_ts)
             # Counted after the read: rows are only ever inserted, so if the count is what
-            # was replayed plus what was just read, no row escaped the read.
-            counts = _counts(self._engine)
-            if (self._counts[0] + len(fills), self._counts[1] + len(settlements)) == counts:
-                self._history = _extend(self._history, fills, settlements)
-                self._counts, self._ledgers = counts, {}
-                self._last_ts = _newest(self._history, self._last_ts)
+            # the base holds plus what was just read, no row escaped the read.
+            with self._engine.connect() as conn:
+                counts = _counts(conn)
+            if (self._base_counts[0] + len(fills), self._base_counts[1] + len(settlements)) == (
+                counts
+            ):
+                self._apply(self._base, self._base_counts, fills, settlements)
                 return
         self.full_reads += 1
         fills = [StrategyFill(r.strategy, r.fill) for r in FillRepo(self._engine).all()]
         settled = [
             StrategySettlement(r.strategy, r.settlement) for r in SettlementRepo(self._engine).all()
         ]
-        self._history = replay(fills, settled)
         # The counts are what was read: a row that came in meanwhile is replayed next time.
-        self._counts, self._ledgers = (len(fills), len(settled)), {}
-        self._last_ts = _newest(self._history, None)
+        self._apply(_EMPTY, (0, 0), fills, settled)
+
+    def _apply(
+        self,
+        base: Replay,
+        base_counts: Counts,
+        fills: list[StrategyFill],
+        settlements: list[StrategySettlement],
+    ) -> None:
+        """Replay ``fills`` and ``settlements`` (each oldest first) on ``base``; the rows at
+        the newest time stay out of the new base, to be read again next time."""
+        newest = max(
+            [sf.fill.ts for sf in fills] + [ss.settlement.ts for ss in settlements],
+            default=self._last_ts,
+        )
+        old_f = [sf for sf in fills if newest is None or sf.fill.ts < newest]
+        old_s = [ss for ss in settlements if newest is None or ss.settlement.ts < newest]
+        self._base = _extend(base, old_f, old_s)
+        self._base_counts = (base_counts[0] + len(old_f), base_counts[1] + len(old_s))
+        self._history = _extend(self._base, fills[len(old_f) :], settlements[len(old_s) :])
+        self._counts = (base_counts[0] + len(fills), base_counts[1] + len(settlements))
+        self._last_ts, self._ledgers = newest, {}
 
 
-def _counts(engine: sa.Engine) -> Counts:
-    """Rows in fills and settlements (a fresh connection: a snapshot of now)."""
-    fills = sa.select(sa.func.count()).select_from(FillRow).scalar_subquery()
-    settled = sa.select(sa.func.count()).select_from(SettlementRow).scalar_subquery()
-    with engine.connect() as conn:
-        n_fills, n_settled = conn.execute(sa.select(fills, settled)).one()
+_COUNTS = sa.select(
+    sa.select(sa.func.count()).select_from(FillRow).scalar_subquery(),
+    sa.select(sa.func.count()).select_from(SettlementRow).scalar_subquery(),
+)
+
+
+def _counts(conn: sa.Connection) -> Counts:
+    """Rows in fills and settlements (on ``conn``: a fresh connection is a snapshot of now)."""
+    n_fills, n_settled = conn.execute(_COUNTS).one()
     return int(n_fills), int(n_settled)
 
 
-def _newer(
-    engine: sa.Engine, after: datetime
-) -> tuple[list[StrategyFill], list[StrategySettlement]]:
-    """Fills and settlements strictly newer than ``after``, oldest first."""
-    fills = [
-        StrategyFill(r.strategy, r.fill) for r in FillRepo(engine).since(after) if r.fill.ts > after
-    ]
+def _since(engine: sa.Engine, ts: datetime) -> tuple[list[StrategyFill], list[StrategySettlement]]:
+    """Fills and settlements at or after ``ts``, oldest first."""
+    fills = [StrategyFill(r.strategy, r.fill) for r in FillRepo(engine).since(ts)]
     settled = [
-        StrategySettlement(r.strategy, r.settlement)
-        for r in SettlementRepo(engine).since(after)
-        if r.settlement.ts > after
+        StrategySettlement(r.strategy, r.settlement) for r in SettlementRepo(engine).since(ts)
     ]
     return fills, settled
 
@@ -155,27 +178,30 @@ def _extend(
     return Replay(positions, tuple(events))
 
 
-def _newest(history: Replay, default: datetime | None) -> datetime | None:
-    return max((e.ts for e in history.events), default=default)
-
-
 def open_reservations(conn: sa.Connection) -> tuple[OpenOrder, ...]:
     """What the open orders may still spend (or sell), summed per (strategy, token, side,
     price): the same reservations as one ``OpenOrder`` per order, in one aggregate query.
 
     Summed in whole units of 10⁻⁸ (``Money``'s scale): integers, exact on both backends
     (SQLite keeps NUMERIC as REAL; a sum of floats would not be)."""
+    return tuple(
+        OpenOrder(strategy, token, Side(side), price, Decimal(int(left)).scaleb(-8))
+        for strategy, token, side, price, left in conn.execute(_RESERVATIONS)
+        if price is not None and left
+    )
+
+
+def _reservations_query() -> sa.Select[str, str, str, Decimal | None, int]:
     o = OrderRow
     units = sa.func.round((o.size - o.size_matched) * _UNIT)
-    query = (
+    return (
         sa.select(
             o.strategy, o.token_id, o.side, o.price, sa.func.sum(sa.cast(units, sa.BigInteger))
         )
         .where(o.status.in_(_OPEN), o.price.is_not(None), o.size > o.size_matched)
         .group_by(o.strategy, o.token_id, o.side, o.price)
     )
-    return tuple(
-        OpenOrder(strategy, token, Side(side), price, Decimal(int(left)).scaleb(-8))
-        for strategy, token, side, price, left in conn.execute(query)
-        if price is not None and left
-    )
+
+
+# Built once: a statement object keeps its compiled form's cache key (each intent reads it).
+_RESERVATIONS = _reservations_query()

@@ -59,6 +59,10 @@ class Exchange(Matcher):
         self._timers: list[tuple[float, int, str, str]] = []  # (when, seq, kind, order id)
         self._timer_seq = 0
         self._seq = 0  # order time priority
+        # Each open BUY's hold, kept with the (status, shares left) it was computed for: a
+        # funds check sums every open order of the wallet, and a bench leaves hundreds resting.
+        # (One entry per BUY order ever live, as ``orders`` keeps one per order.)
+        self._holds: dict[str, tuple[str, Decimal, Decimal]] = {}
 
     # --- submitting ------------------------------------------------------------------------------
 
@@ -123,12 +127,17 @@ class Exchange(Matcher):
         )
         return (pos.size if pos else ZERO) - held
 
-    @staticmethod
-    def _hold(o: SimOrderState) -> Decimal:
+    def _hold(self, o: SimOrderState) -> Decimal:
         """USD an open BUY order keeps aside: its notional (a delayed one: plus its worst fee)."""
-        if o.status == "LIVE":
-            return round_usd(o.price * o.remaining)
-        return o.hold_usd
+        if o.status != "LIVE":
+            return o.hold_usd
+        remaining = o.remaining
+        memo = self._holds.get(o.id)
+        if memo is not None and memo[0] == o.status and memo[1] == remaining:
+            return memo[2]
+        hold = round_usd(o.price * remaining)
+        self._holds[o.id] = (o.status, remaining, hold)
+        return hold
 
     def submit(
         self, wallet: str, order: SimOrder, market: SimMarket, quote: HouseQuote, now: float

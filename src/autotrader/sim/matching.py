@@ -339,12 +339,23 @@ class Matcher:
             quote = quote_for(token, now)
             if quote is None:
                 continue
+            # Only orders at or through the house's best level can fill: the others (most of
+            # a book of resting limits) are passed over without building a taker for each.
+            asks, bids = self.house_levels(quote, "asks"), self.house_levels(quote, "bids")
             buys = sorted(
-                (o for o in self.resting[token] if o.side is Side.BUY),
+                (
+                    o
+                    for o in self.resting[token]
+                    if o.side is Side.BUY and asks and o.price >= asks[0][0]
+                ),
                 key=lambda o: (-o.price, o.seq),
             )
             sells = sorted(
-                (o for o in self.resting[token] if o.side is Side.SELL),
+                (
+                    o
+                    for o in self.resting[token]
+                    if o.side is Side.SELL and bids and o.price <= bids[0][0]
+                ),
                 key=lambda o: (o.price, o.seq),
             )
             for o in buys + sells:

@@ -117,7 +117,9 @@ def _sqlite_engine(parsed: URL, busy_timeout_secs: float) -> Engine:
                 reason_code="DATABASE_UNAVAILABLE",
             ) from None
     busy_ms = max(0, round(busy_timeout_secs * 1000))
-    engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args={"timeout": busy_ms / 1000})
+    # No pre-ping: a SQLite connection is a file handle that does not go stale, and the ping
+    # would add a statement to every checkout on the executor's hot path.
+    engine = sa.create_engine(parsed, connect_args={"timeout": busy_ms / 1000})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from autotrader.domain.intents import TERMINAL, IntentKind, IntentStatus, OrderIntent
 from autotrader.domain.orders import Side
-from autotrader.store.db import insert_for
+from autotrader.store.db import immediate, insert_for
 from autotrader.store.models import OrderIntentRow
 from autotrader.store.repos_common import (
     Now,
@@ -35,6 +36,14 @@ from autotrader.store.repos_common import (
 # The risk reason (domain/risk.py RiskReason.INTENT_EXPIRED) for intents expired unclaimed.
 INTENT_EXPIRED = "INTENT_EXPIRED"
 _OPEN = (IntentStatus.PENDING.value, IntentStatus.CLAIMED.value)
+_INTENTS: sa.Table = OrderIntentRow.__table__  # type: ignore[assignment]
+_CLAIM = (
+    sa.select(_INTENTS)
+    .where(_INTENTS.c.status == IntentStatus.PENDING.value)
+    .order_by(_INTENTS.c.created_at, _INTENTS.c.id)
+    .limit(1)
+    .with_for_update(skip_locked=True)  # rendered on PostgreSQL only
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,7 @@ class DuplicateEntry:
         )
 
 
-def _stored(r: OrderIntentRow) -> StoredIntent:
+def _stored(r: OrderIntentRow | SimpleNamespace) -> StoredIntent:
     intent = OrderIntent(
         id=r.id,
         strategy=r.strategy,
@@ -183,22 +192,18 @@ class IntentRepo:
         Expired intents are claimed too: the executor rejects them with a reason, so every
         intent gets one. Two claimers never get the same intent (see the module docstring).
         """
-        query = (
-            sa.select(OrderIntentRow)
-            .where(OrderIntentRow.status == IntentStatus.PENDING.value)
-            .order_by(OrderIntentRow.created_at, OrderIntentRow.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)  # rendered on PostgreSQL only
-        )
-        with write_session(self._engine) as session, session.begin():
-            row = session.scalars(query).one_or_none()
+        # Core, not the ORM: a claim is the first write on every intent's path.
+        with immediate(self._engine).begin() as conn:
+            row = conn.execute(_CLAIM).mappings().one_or_none()
             if row is None:
                 return None
-            row.status = IntentStatus.CLAIMED.value
-            row.claimed_at = self._now()
-            row.claimed_by = claimer
-            session.flush()
-            return _stored(row)
+            changes = {
+                "status": IntentStatus.CLAIMED.value,
+                "claimed_at": self._now(),
+                "claimed_by": claimer,
+            }
+            conn.execute(_INTENTS.update().where(_INTENTS.c.id == row["id"]).values(changes))
+        return _stored(SimpleNamespace(**{**row, **changes}))
 
     def finish(
         self, intent_id: str, status: IntentStatus, reason_code: str, reason_text: str

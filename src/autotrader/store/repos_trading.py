@@ -13,9 +13,11 @@ Money must fit ``Money`` (8 decimal places): round fees and sizes before storing
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +32,7 @@ from autotrader.domain.orders import (
     Side,
     transition,
 )
+from autotrader.store.db import immediate
 from autotrader.store.models import FillRow, OrderRow
 from autotrader.store.repos_common import (
     Now,
@@ -56,6 +59,9 @@ OPEN_STATUSES: frozenset[OrderStatus] = frozenset(
     {OrderStatus.LIVE, OrderStatus.DELAYED, OrderStatus.PARTIALLY_FILLED}
 )
 _NON_TERMINAL = sorted(s.value for s in OrderStatus if s not in TERMINAL)
+_ORDERS: sa.Table = OrderRow.__table__  # type: ignore[assignment]
+_INSERT = _ORDERS.insert()
+_LOCK = sa.select(_ORDERS).where(_ORDERS.c.id == sa.bindparam("id")).with_for_update()
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,12 @@ class StoredOrder:
         return self.status.terminal
 
 
-def _order(r: OrderRow) -> StoredOrder:
+def _order_of(values: Mapping[str, Any]) -> StoredOrder:
+    """A ``StoredOrder`` from a row's column values (Core reads and writes)."""
+    return _order(SimpleNamespace(**values))
+
+
+def _order(r: OrderRow | SimpleNamespace) -> StoredOrder:
     return StoredOrder(
         id=r.id,
         intent_id=r.intent_id,
@@ -135,30 +146,33 @@ class OrderRepo:
         (``intent_id`` None). A duplicate id or hash raises ``ValueError`` and records nothing.
         """
         now = self._now()
-        row = OrderRow(
-            id=request.client_order_id,
-            intent_id=intent_id,
-            strategy=strategy,
-            market_slug=market_slug,
-            outcome=outcome,
-            token_id=request.token_id,
-            side=request.side.value,
-            order_type=request.order_type.value,
-            price=request.price,
-            size=request.size,
-            amount_usd=request.amount_usd,
-            venue_order_id=venue_order_id,
-            status=OrderStatus(status).value,
-            size_matched=size_matched,
-            created_at=now,
-            updated_at=now,
-        )
+        values: dict[str, Any] = {
+            "id": request.client_order_id,
+            "intent_id": intent_id,
+            "strategy": strategy,
+            "market_slug": market_slug,
+            "outcome": outcome,
+            "token_id": request.token_id,
+            "side": request.side.value,
+            "order_type": request.order_type.value,
+            "price": request.price,
+            "size": request.size,
+            "amount_usd": request.amount_usd,
+            "venue_order_id": venue_order_id,
+            "status": OrderStatus(status).value,
+            "reason_code": None,
+            "reason_text": None,
+            "size_matched": size_matched,
+            "created_at": now,
+            "updated_at": now,
+        }
         try:
-            with write_session(self._engine) as session, session.begin():
-                session.add(row)
+            # Core, not the ORM: this commit is on every order's path to the venue.
+            with immediate(self._engine).begin() as conn:
+                conn.execute(_INSERT, values)
         except exc.IntegrityError:
             raise ValueError(self._conflict(request.client_order_id, venue_order_id)) from None
-        return _order(row)
+        return _order_of(values)
 
     def _conflict(self, order_id: str, venue_order_id: str | None) -> str:
         if self.get(order_id) is not None:
@@ -211,24 +225,27 @@ class OrderRepo:
         the one stored (a stale report). Reasons given replace the stored ones.
         """
         new = OrderStatus(status)
-        with write_session(self._engine) as session, session.begin():
-            row = self._locked(session, order_id)
-            transition(OrderStatus(row.status), new)
+        # Core, not the ORM: the order's answer is recorded here on every order's path.
+        with immediate(self._engine).begin() as conn:
+            row = conn.execute(_LOCK, {"id": order_id}).mappings().one_or_none()
+            if row is None:
+                raise ValueError(f"no order {order_id}")
+            transition(OrderStatus(row["status"]), new)
+            changes: dict[str, Any] = {"status": new.value}
             if size_matched is not None:
-                if size_matched < row.size_matched:
+                if size_matched < row["size_matched"]:
                     raise ValueError(
                         f"order {order_id}: size_matched {size_matched} < stored "
-                        f"{row.size_matched} (stale report)"
+                        f"{row['size_matched']} (stale report)"
                     )
-                row.size_matched = size_matched
-            row.status = new.value
+                changes["size_matched"] = size_matched
             if reason_code is not None:
-                row.reason_code = reason_code
+                changes["reason_code"] = reason_code
             if reason_text is not None:
-                row.reason_text = one_line(reason_text)
-            row.updated_at = self._now()
-            session.flush()
-            return _order(row)
+                changes["reason_text"] = one_line(reason_text)
+            changes["updated_at"] = self._now()
+            conn.execute(_ORDERS.update().where(_ORDERS.c.id == order_id).values(changes))
+        return _order_of({**row, **changes})
 
     @staticmethod
     def _locked(session: Any, order_id: str) -> OrderRow:

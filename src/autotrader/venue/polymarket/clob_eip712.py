@@ -23,6 +23,7 @@ Venue facts encoded here:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -89,6 +90,7 @@ class WireOrder:
     fee_rate_bps: int = 0
 
 
+@functools.cache
 def exchange_address(chain_id: int, *, neg_risk: bool, version: int = 2) -> str:
     """The exchange contract orders are signed for (from py-clob-client-v2's contract table)."""
     from py_clob_client_v2.config import (  # type: ignore[import-untyped, unused-ignore]
@@ -172,6 +174,7 @@ def parse_wire_order(order: Mapping[str, Any]) -> WireOrder:
     )
 
 
+@functools.cache
 def _domain_separator(chain_id: int, verifying_contract: str, version: str) -> bytes:
     return keccak(
         abi_encode(
@@ -187,20 +190,32 @@ def _domain_separator(chain_id: int, verifying_contract: str, version: str) -> b
     )
 
 
+# Every Order field is a static ABI type, so ``abi.encode`` of the struct is the 32-byte words
+# side by side: built directly here (this runs for every order signed and every one verified).
+_ORDER_V2_TYPEHASH = keccak(text=_ORDER_V2_TYPE)
+_ORDER_V1_TYPEHASH = keccak(text=_ORDER_V1_TYPE)
+
+
+def _word(n: int) -> bytes:
+    return n.to_bytes(32, "big")
+
+
+def _address_word(address: str) -> bytes:
+    return bytes(12) + bytes.fromhex(address[2:])
+
+
 def _order_struct_hash(o: WireOrder) -> bytes:
+    maker, signer = _address_word(o.maker), _address_word(o.signer)
     if o.version == 2:
-        types = ["bytes32", "uint256", "address", "address", "uint256", "uint256", "uint256"]
-        types += ["uint8", "uint8", "uint256", "bytes32", "bytes32"]
-        values: list[Any] = [keccak(text=_ORDER_V2_TYPE), o.salt, o.maker, o.signer, o.token_id]
-        values += [o.maker_amount, o.taker_amount, o.side, o.signature_type, o.timestamp]
-        values += [o.metadata, o.builder]
+        words = [_ORDER_V2_TYPEHASH, _word(o.salt), maker, signer, _word(o.token_id)]
+        words += [_word(o.maker_amount), _word(o.taker_amount), _word(o.side)]
+        words += [_word(o.signature_type), _word(o.timestamp), o.metadata, o.builder]
     else:
-        types = ["bytes32", "uint256", "address", "address", "address", "uint256", "uint256"]
-        types += ["uint256", "uint256", "uint256", "uint256", "uint8", "uint8"]
-        values = [keccak(text=_ORDER_V1_TYPE), o.salt, o.maker, o.signer, o.taker, o.token_id]
-        values += [o.maker_amount, o.taker_amount, o.expiration, o.nonce, o.fee_rate_bps]
-        values += [o.side, o.signature_type]
-    return keccak(abi_encode(types, values))
+        words = [_ORDER_V1_TYPEHASH, _word(o.salt), maker, signer, _address_word(o.taker)]
+        words += [_word(o.token_id), _word(o.maker_amount), _word(o.taker_amount)]
+        words += [_word(o.expiration), _word(o.nonce), _word(o.fee_rate_bps)]
+        words += [_word(o.side), _word(o.signature_type)]
+    return keccak(b"".join(words))
 
 
 def _order_signable(o: WireOrder, chain_id: int, neg_risk: bool) -> SignableMessage:
