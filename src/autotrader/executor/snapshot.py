@@ -40,7 +40,6 @@ from autotrader.domain.positions import (
     StrategySettlement,
     apply_fill,
     apply_settlement,
-    replay,
 )
 from autotrader.executor.books import Snapshot
 from autotrader.store.models import FillRow, OrderRow, SettlementRow
