@@ -7,7 +7,7 @@ intents straight into the database, starts the executor under a ``ServiceManager
 with ``AUTOTRADER_FAULT_KILL_AT``) and reads back what the simulator holds
 (``/_sim/orders``, ``/_sim/trades``). ``check_books`` is the common verdict: every intent
 terminal with a reason, at most one order per intent at the venue, every venue fill recorded
-once, every ledger balanced.
+once and told about once (one ``trade_executed`` event), every ledger balanced.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from autotrader.executor.faults import FAULT_ENV
 from autotrader.store.db import create_db_engine
 from autotrader.store.repos_intents import IntentAdded, IntentRepo, StoredIntent
 from autotrader.store.repos_paper import PaperStateRepo
+from autotrader.store.repos_runtime import EventRepo
 from autotrader.store.repos_trading import FillRepo, OrderRepo, StoredOrder
 from harness.notify import ServiceManager
 from harness.sim import DATA, autotrader_env
@@ -293,8 +294,18 @@ class ExecutorRig:
                       Decimal(0))  # fmt: skip
             assert got == o.size_matched or o.size is None or not o.terminal, (o, got)
         self._check_venue(by_hash, fills)
+        self._check_trade_events(fills)
         for name, ledger in all_ledgers(self.config, load_snapshot(self.engine)).items():
             assert ledger.balanced(), f"{name}: imbalance {ledger.imbalance_usd}"
+
+    def _check_trade_events(self, fills: list[Any]) -> None:
+        """Every fill of one of our orders is in exactly one ``trade_executed`` event."""
+        told: Counter[str] = Counter()
+        for event in EventRepo(self.engine).list(type="trade_executed", limit=100_000):
+            told.update(event.payload["trade_ids"])
+        ours = [f.fill.trade_id for f in fills if f.order_id is not None]
+        wrong = {t: told[t] for t in ours if told[t] != 1}
+        assert not wrong, f"fills told about other than once (trade id: times): {wrong}"
 
     def _check_venue(self, by_hash: dict[str, StoredOrder], fills: list[Any]) -> None:
         per_intent: Counter[str] = Counter()

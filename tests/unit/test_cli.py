@@ -65,3 +65,35 @@ def test_building_the_parser_loads_no_heavy_or_intrusive_module() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[] 1000"
+
+
+def test_a_daemon_registers_only_the_run_command() -> None:
+    # `autotrader run …` is a long-lived daemon: the other command modules would stay resident.
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print(sorted(m for m in sys.modules\n"
+        "    if m.startswith('autotrader.cli.')), file=sys.stderr))\n"
+        "from autotrader.cli import main\n"
+        "main(['--config', '/nonexistent.yaml', 'run', '--help'])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "usage: autotrader run" in proc.stdout
+    assert proc.stderr.strip().splitlines()[-1] == "['autotrader.cli.run_cmd']"
+
+
+@pytest.mark.parametrize(
+    ("argv", "word"),
+    [
+        (["run", "executor"], "run"),
+        (["--config", "run", "strategy", "list"], "strategy"),
+        (["--config=x.yaml", "run", "scheduler"], "run"),
+        (["--help"], None),
+        ([], None),
+    ],
+)
+def test_the_command_word_is_found_after_the_config_option(
+    argv: list[str], word: str | None
+) -> None:
+    from autotrader.cli import _command_word
+
+    assert _command_word(argv) == word

@@ -75,8 +75,8 @@ async def lookup_market(config: AppConfig, slug: str) -> Market | None:
         await reads.aclose()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser with every registered command."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The full parser with every registered command (only ``command``'s, when given)."""
     # --config is accepted before or after the command name.
     parent = OneLineParser(add_help=False)
     parent.add_argument(
@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="autotrader", parents=[parent], description=__doc__)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     sub.required = True
-    for name in COMMAND_MODULES:
+    wanted = f"autotrader.cli.{command}_cmd"
+    for name in COMMAND_MODULES if wanted not in COMMAND_MODULES else (wanted,):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -103,8 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = sys.argv[1:] if argv is None else list(argv)
+    # A daemon (`autotrader run …`) registers only its own command: the other command modules
+    # would stay resident in each of the three daemons for nothing.
+    parser = build_parser("run" if _command_word(args_list) == "run" else None)
+    args = parser.parse_args(args_list)
     try:
         code: int = args.func(args)
     except KeyboardInterrupt:
@@ -114,6 +118,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     return code
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The command name in ``argv`` (after any ``--config PATH``), if there is one."""
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+        elif not word.startswith("--config="):
+            return None
+    return None
 
 
 if __name__ == "__main__":

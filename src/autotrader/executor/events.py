@@ -27,10 +27,9 @@ import sqlalchemy as sa
 from autotrader.domain.fills import Fill
 from autotrader.domain.orders import Side
 from autotrader.domain.positions import Position, PositionError, apply_fill
-from autotrader.store.repos_common import Now
 from autotrader.store.repos_intents import IntentRepo
 from autotrader.store.repos_runtime import EventRepo, StrategyRuntimeRepo
-from autotrader.store.repos_trading import FillRepo, StoredOrder
+from autotrader.store.repos_trading import StoredOrder
 
 log = logging.getLogger("autotrader.executor")
 
@@ -111,24 +110,20 @@ def trade_payloads(
     return out
 
 
-def record_trade_events(
-    engine: sa.Engine, order: StoredOrder, new: Sequence[Fill], now: Now
-) -> None:
-    """Record ``trade_executed`` (and ``trade_exited`` for a sell) for newly stored fills."""
+def trade_events(
+    engine: sa.Engine, order: StoredOrder, new: Sequence[Fill], history: Sequence[Fill]
+) -> list[tuple[str, dict[str, Any]]]:
+    """``trade_executed`` (and ``trade_exited`` for a sell) for newly stored fills
+    (``history``: the strategy's fills, the new ones included; needed for a sale only)."""
     if not new:
-        return
-    # Only a sale needs the history (its realized P&L) and the intent's reason (why it sold).
-    history: list[Fill] = []
+        return []
+    # Only a sale needs the intent's reason (why it sold).
     reason = None
-    if order.side is Side.SELL:
-        history = [r.fill for r in FillRepo(engine).for_strategy(order.strategy)]
-        if order.intent_id is not None and (stored := IntentRepo(engine).get(order.intent_id)):
-            reason = stored.intent.reason
+    if order.side is Side.SELL and order.intent_id is not None:
+        stored = IntentRepo(engine).get(order.intent_id)
+        reason = stored.intent.reason if stored else None
     try:
-        payloads = trade_payloads(order, new, history, reason)
+        return trade_payloads(order, new, history, reason)
     except PositionError as exc:  # the fills disagree: say so, never guess a P&L
         log.error("order %s: no trade event, fills inconsistent: %s", order.id, exc)
-        return
-    events = EventRepo(engine, now=now)
-    for type_, payload in payloads:
-        events.record(type_, order.strategy, payload)
+        return []

@@ -3,7 +3,9 @@
 Steps of the order path, in order: ``claimed``, ``order_created``, ``hash_stored`` (the order
 row and its hash are one commit, so these two are the same moment), ``post_sent`` (the POST
 returned, its answer not yet looked at), ``post_answered`` (the answer read, nothing of it
-stored yet), ``fill_stored`` (its fills stored; the order's status and the intent not yet).
+stored yet), ``fill_inserted`` (its new fills written, their events not yet: the same
+transaction, so a kill here stores neither), ``fill_stored`` (its fills and their events stored;
+the order's status and the intent not yet).
 ``settling``: a settlement decided, nothing of it stored yet. Unset in production; the variable
 is read once per process.
 """
@@ -20,6 +22,7 @@ STEPS = (
     "hash_stored",
     "post_sent",
     "post_answered",
+    "fill_inserted",
     "fill_stored",
     "settling",
 )

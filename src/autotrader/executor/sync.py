@@ -16,10 +16,14 @@ import sqlalchemy as sa
 
 from autotrader.clock import Clock
 from autotrader.domain.fills import Fill
-from autotrader.domain.orders import OrderStatus, VenueOrder, can_transition
-from autotrader.executor.events import record_trade_events
+from autotrader.domain.orders import OrderStatus, Side, VenueOrder, can_transition
+from autotrader.executor.events import trade_events
+from autotrader.executor.faults import kill_point
+from autotrader.store.db import immediate
 from autotrader.store.repos_common import Now, utc_now
-from autotrader.store.repos_trading import FillRepo, OrderRepo, StoredOrder
+from autotrader.store.repos_fills import insert_fill, strategy_fills
+from autotrader.store.repos_runtime import insert_event
+from autotrader.store.repos_trading import OrderRepo, StoredOrder
 from autotrader.venue.base import Venue
 
 log = logging.getLogger("autotrader.executor")
@@ -44,11 +48,22 @@ def record_fills(
 ) -> tuple[Fill, ...]:
     """Store the fills of ``order``; the new ones (a known trade id is refused, not doubled).
 
-    New fills get their ``trade_executed`` / ``trade_exited`` events (executor/events.py).
+    New fills get their ``trade_executed`` / ``trade_exited`` events (executor/events.py) in
+    the same transaction.
     """
-    repo = FillRepo(engine)
-    new = tuple(f for f in fills if repo.add(f, order_id=order.id, strategy=order.strategy))
-    record_trade_events(engine, order, new, now)
+    # One transaction for the fills and their events: a crash between them would leave
+    # fills whose trade_executed / trade_exited was never recorded (or never sent).
+    with immediate(engine).begin() as conn:
+        new = tuple(
+            f for f in fills if insert_fill(conn, f, order_id=order.id, strategy=order.strategy)
+        )
+        if not new:
+            return new
+        kill_point("fill_inserted")
+        history = strategy_fills(conn, order.strategy) if order.side is Side.SELL else []
+        at = now()
+        for type_, payload in trade_events(engine, order, new, history):
+            insert_event(conn, type_, order.strategy, payload, at)
     return new
 
 

@@ -19,10 +19,7 @@ import sqlalchemy as sa
 
 from autotrader.clock import Clock
 from autotrader.config import AppConfig
-from autotrader.store.repos_paper import PaperStateRepo
 from autotrader.venue.base import Venue
-from autotrader.venue.paper import PaperVenue
-from autotrader.venue.polymarket.public_reads import PublicReads
 
 
 @dataclass(frozen=True)
@@ -39,6 +36,11 @@ class OpenVenue:
 
 
 def _paper(config: AppConfig, clock: Clock, engine: sa.Engine | None) -> OpenVenue:
+    # Here, not at the top: a live executor has no use for the paper venue's modules.
+    from autotrader.store.repos_paper import PaperStateRepo
+    from autotrader.venue.paper import PaperVenue
+    from autotrader.venue.polymarket.public_reads import PublicReads
+
     pm = config.polymarket
     md = PublicReads(gamma_url=pm.gamma_url, clob_url=pm.clob_url)
     store = PaperStateRepo(engine) if engine is not None else None

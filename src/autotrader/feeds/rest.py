@@ -12,6 +12,7 @@ from autotrader.errors import DataError, TemporaryError
 from autotrader.feeds.backoff import Backoff
 from autotrader.feeds.base import BaseFeed, RemoteFeed, Tick
 from autotrader.feeds.wire import decode_json, one_line
+from autotrader.tls import shared_tls
 
 T = TypeVar("T")
 
@@ -23,6 +24,7 @@ _THROTTLED = {418, 429, 503}
 def new_client(base_url: str, timeout_secs: float) -> httpx.AsyncClient:
     """An HTTP client for one source: its base URL, a total timeout, our User-Agent."""
     return httpx.AsyncClient(
+        verify=shared_tls(),
         base_url=base_url,
         timeout=timeout_secs,
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},

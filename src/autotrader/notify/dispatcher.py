@@ -28,6 +28,7 @@ from autotrader.notify.schedule import plan_event
 from autotrader.notify.webhook import post_webhook
 from autotrader.store.repos_notify import Delivery, DeliveryRepo, Plan, Planner
 from autotrader.store.repos_runtime import NotificationEvent
+from autotrader.tls import shared_tls
 
 log = logging.getLogger("autotrader.notify")
 
@@ -146,7 +147,7 @@ class Dispatcher:
         elif channel == "webhook" and config.notifications.webhook is not None:
             body = webhook_body(delivery.id, delivery.kind, delivery.events, tz=config.tz)
             if self._client is None:
-                self._client = httpx.AsyncClient()
+                self._client = httpx.AsyncClient(verify=shared_tls())
             await post_webhook(config.notifications.webhook, body, client=self._client)
         else:
             raise TemporaryError(f"channel {channel} is not configured")

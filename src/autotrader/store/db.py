@@ -27,7 +27,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine
 
 from autotrader.errors import AutotraderError, ConfigError, OperationalError, TemporaryError
@@ -164,10 +163,15 @@ def insert_for(engine: Engine | Connection, table: Any) -> Any:
     ``table`` is a Table or a mapped class. Returns the dialect's Insert construct, so upserts
     are written once and run on both SQLite and PostgreSQL.
     """
+    # Imported per dialect: the PostgreSQL dialect is ~1 MB resident a SQLite daemon never uses.
     name = engine.dialect.name
     if name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         return sqlite.insert(table)
     if name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table)
     raise OperationalError(f"upsert is not supported on {name}")  # parse_db_url prevents this
 

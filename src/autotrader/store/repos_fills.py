@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -31,7 +32,7 @@ class RecordedFill:
     strategy: str
 
 
-def _fill(r: FillRow) -> RecordedFill:
+def _fill(r: FillRow | sa.Row[Any]) -> RecordedFill:
     liquidity: Liquidity = "maker" if r.liquidity == "maker" else "taker"
     fill = Fill(
         trade_id=r.trade_id,
@@ -47,6 +48,37 @@ def _fill(r: FillRow) -> RecordedFill:
     return RecordedFill(fill=fill, order_id=r.order_id, strategy=r.strategy)
 
 
+def insert_fill(conn: sa.Connection, fill: Fill, *, order_id: str | None, strategy: str) -> bool:
+    """``FillRepo.add`` on ``conn``, inside the caller's transaction (with what goes with it)."""
+    values = {
+        "trade_id": fill.trade_id,
+        "order_id": order_id,
+        "venue_order_id": fill.venue_order_id,
+        "strategy": strategy,
+        "token_id": fill.token_id,
+        "side": Side(fill.side).value,
+        "price": fill.price,
+        "size": fill.size,
+        "fee_usd": fill.fee_usd,
+        "ts": fill.ts,
+        "liquidity": fill.liquidity,
+    }
+    stmt = insert_for(conn, FillRow).values(**values)
+    stmt = stmt.on_conflict_do_nothing(index_elements=[FillRow.trade_id])
+    # RETURNING gives a row only if one was inserted (rowcount of an INSERT is not
+    # reliable across drivers: psycopg through SQLAlchemy reports -1).
+    return conn.execute(stmt.returning(FillRow.trade_id)).first() is not None
+
+
+def strategy_fills(conn: sa.Connection, strategy: str) -> list[Fill]:
+    """Every fill of ``strategy`` on ``conn``, in replay order (``FillRepo.for_strategy``)."""
+    table: sa.Table = FillRow.__table__  # type: ignore[assignment]
+    query = (
+        sa.select(table).where(table.c.strategy == strategy).order_by(table.c.ts, table.c.trade_id)
+    )
+    return [_fill(r).fill for r in conn.execute(query)]
+
+
 class FillRepo:
     """Writes and reads ``fills``; a trade id is recorded at most once."""
 
@@ -58,25 +90,8 @@ class FillRepo:
 
         A duplicate never raises (``INSERT … ON CONFLICT DO NOTHING``, on both backends).
         """
-        values = {
-            "trade_id": fill.trade_id,
-            "order_id": order_id,
-            "venue_order_id": fill.venue_order_id,
-            "strategy": strategy,
-            "token_id": fill.token_id,
-            "side": Side(fill.side).value,
-            "price": fill.price,
-            "size": fill.size,
-            "fee_usd": fill.fee_usd,
-            "ts": fill.ts,
-            "liquidity": fill.liquidity,
-        }
-        stmt = insert_for(self._engine, FillRow).values(**values)
-        stmt = stmt.on_conflict_do_nothing(index_elements=[FillRow.trade_id])
-        # RETURNING gives a row only if one was inserted (rowcount of an INSERT is not
-        # reliable across drivers: psycopg through SQLAlchemy reports -1).
         with self._engine.begin() as conn:
-            return conn.execute(stmt.returning(FillRow.trade_id)).first() is not None
+            return insert_fill(conn, fill, order_id=order_id, strategy=strategy)
 
     def get(self, trade_id: str) -> RecordedFill | None:
         """The fill with this trade id."""

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from autotrader.store.db import insert_for
+from autotrader.store.db import immediate, insert_for
 from autotrader.store.models import ExecutorStateRow, NotificationEventRow, StrategyRuntimeRow
 from autotrader.store.repos_common import (
     Now,
@@ -148,6 +148,22 @@ def _event(r: NotificationEventRow) -> NotificationEvent:
     return NotificationEvent(r.id, r.type, r.strategy, r.created_at, dict(r.payload), r.read_at)
 
 
+def insert_event(
+    conn: sa.Connection,
+    type: str,
+    strategy: str | None,
+    payload: dict[str, Any] | None,
+    now: datetime,
+) -> int:
+    """``EventRepo.record`` on ``conn``, inside the caller's transaction; the event's id."""
+    if not type:
+        raise ValueError("an event needs a type")
+    table: sa.Table = NotificationEventRow.__table__  # type: ignore[assignment]
+    values = {"type": type, "strategy": strategy, "created_at": now}
+    stmt = table.insert().values(payload=to_json_payload(payload), **values)
+    return int(conn.execute(stmt.returning(table.c.id)).scalar_one())
+
+
 class EventRepo:
     """Records and reads ``notification_events``."""
 
@@ -159,15 +175,8 @@ class EventRepo:
         self, type: str, strategy: str | None = None, payload: dict[str, Any] | None = None
     ) -> int:
         """Record an event; its id. Decimals in ``payload`` are stored as exact strings."""
-        if not type:
-            raise ValueError("an event needs a type")
-        row = NotificationEventRow(
-            type=type, strategy=strategy, created_at=self._now(), payload=to_json_payload(payload)
-        )
-        with write_session(self._engine) as session, session.begin():
-            session.add(row)
-            session.flush()
-            return row.id
+        with immediate(self._engine).begin() as conn:
+            return insert_event(conn, type, strategy, payload, self._now())
 
     def list(
         self,

@@ -41,6 +41,7 @@ from autotrader.domain.orders import (
     VenueOrder,
 )
 from autotrader.errors import DataError
+from autotrader.tls import shared_tls
 from autotrader.venue.base import Venue
 from autotrader.venue.errors import AmbiguousSubmit, VenueUnavailable
 from autotrader.venue.polymarket import clob_reads as reads
@@ -109,7 +110,7 @@ class PolymarketVenue(PolymarketMarketReads):
         self._creds_lock = asyncio.Lock()
         self._version: int | None = None
         self._own_http = http is None
-        self._gamma_http = http or httpx.AsyncClient(timeout=timeout_secs)
+        self._gamma_http = http or httpx.AsyncClient(verify=shared_tls(), timeout=timeout_secs)
         self._gamma_url = gamma_url
         self._gamma: GammaClient | None = None
 

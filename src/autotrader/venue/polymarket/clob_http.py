@@ -25,6 +25,7 @@ import httpx
 
 from autotrader.errors import DataError
 from autotrader.jsonbound import loads_bounded
+from autotrader.tls import shared_tls
 
 TransportKind = Literal["timeout", "connection"]
 
@@ -106,6 +107,7 @@ class ClobHttp:
         user_agent: str = "autotrader (py_clob_client_v2)",
     ) -> None:
         self._client = httpx.Client(
+            verify=shared_tls(),
             timeout=httpx.Timeout(timeout_secs, connect=connect_timeout_secs),
             transport=transport,
             headers={"User-Agent": user_agent, "Accept": "*/*"},

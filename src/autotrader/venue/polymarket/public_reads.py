@@ -27,6 +27,7 @@ from autotrader.domain.book import OrderBook
 from autotrader.domain.fees import FeeSchedule
 from autotrader.domain.markets import Event, Market, MarketQuery
 from autotrader.domain.orders import ReasonCode
+from autotrader.tls import shared_tls
 from autotrader.venue.base import MarketData
 from autotrader.venue.errors import VenueRefused
 from autotrader.venue.polymarket.gamma import GammaClient, fetch_json
@@ -46,6 +47,7 @@ def public_http(timeout_secs: float = 10.0, max_connections: int = 32) -> httpx.
     """A connection pool for public reads (one per process is enough: each costs an SSL
     context with the CA bundle, ~1 MB)."""
     return httpx.AsyncClient(
+        verify=shared_tls(),
         timeout=httpx.Timeout(timeout_secs, connect=min(5.0, timeout_secs)),
         limits=httpx.Limits(max_connections=max_connections),
         headers={"User-Agent": USER_AGENT},
