@@ -134,6 +134,50 @@ def test_fills_in_one_second_extend_the_replay_in_trade_id_order(
     assert cache.full_reads == 1
 
 
+def test_old_history_is_folded_and_every_ledger_sum_is_kept(
+    engine: sa.Engine, config: AppConfig
+) -> None:
+    """Ten days of round trips on a new token each: the cache folds what is older than three
+    days into per-strategy sums, so it holds far fewer events than fills, and the ledger (and
+    today's P&L) is the full replay's to the cent."""
+    clock, fills = FakeClock(), FillRepo(engine)
+    cache = SnapshotCache(engine, fold_every=8)
+    cfg = config.strategies[0]
+    n = 0
+    for day in range(10):
+        for trip in range(3):
+            token, secs = f"tok{day}-{trip}", day * 86_400 + trip * 600
+            for side, size, price, at in (
+                (Side.BUY, "10", "0.40", 0),
+                (Side.SELL, "10", "0.55", 60),
+            ):
+                n += 1
+                ts = clock.now() + timedelta(seconds=secs + at)
+                fill = Fill(f"t{n:03d}", f"0xo{n}", token, side, Decimal(price), Decimal(size),
+                            Decimal("0.02"), ts, "taker")  # fmt: skip
+                assert fills.add(fill, order_id=None, strategy="s1")
+            cache.load()
+    held = _fill(clock, 999, Side.BUY, "5", "0.30", 9 * 86_400 + 3_000)  # still open
+    assert fills.add(held, order_id=None, strategy="s1")
+    snap = cache.load()
+    assert len(snap.history.events) < n / 2
+    full = replay(
+        [StrategyFill(r.strategy, r.fill) for r in FillRepo(engine).all()],
+        [StrategySettlement(r.strategy, r.settlement) for r in SettlementRepo(engine).all()],
+    )
+    folded, whole = (
+        cache.ledger(config, cfg, snap),
+        Ledger.from_replay("s1", cfg.allocation_usd, full, (), config.tz),
+    )
+    now = held.ts
+    assert (folded.realized_pnl_usd, folded.fees_usd, folded.cash_flow_usd) == (
+        whole.realized_pnl_usd, whole.fees_usd, whole.cash_flow_usd)  # fmt: skip
+    assert folded.cost_basis_usd == whole.cost_basis_usd and folded.balanced()
+    assert folded.today(now) == whole.today(now)
+    open_now = {k: p for k, p in snap.history.positions.items() if p.is_open}
+    assert open_now == {k: p for k, p in full.positions.items() if p.is_open}
+
+
 def test_reservations_are_summed_exactly_per_key(engine: sa.Engine) -> None:
     orders = OrderRepo(engine)
     sizes = [("7.33", "1.11", "0.37"), ("2.17", "0", "0.37"), ("0.1", "0.07", "0.41"),

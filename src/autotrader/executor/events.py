@@ -82,7 +82,7 @@ def _realized(strategy: str, new: Sequence[Fill], history: Sequence[Fill]) -> De
 def trade_payloads(
     order: StoredOrder, new: Sequence[Fill], history: Sequence[Fill], reason: str | None
 ) -> list[tuple[str, dict[str, Any]]]:
-    """The (type, payload) events of ``new`` fills of ``order`` (``history``: the strategy's
+    """The (type, payload) events of ``new`` fills of ``order`` (``history``: the position's
     fills in replay order, the new ones included)."""
     shares = sum((f.size for f in new), ZERO)
     value = sum((f.notional_usd for f in new), ZERO)
@@ -114,7 +114,7 @@ def trade_events(
     engine: sa.Engine, order: StoredOrder, new: Sequence[Fill], history: Sequence[Fill]
 ) -> list[tuple[str, dict[str, Any]]]:
     """``trade_executed`` (and ``trade_exited`` for a sell) for newly stored fills
-    (``history``: the strategy's fills, the new ones included; needed for a sale only)."""
+    (``history``: the position's fills, the new ones included; needed for a sale only)."""
     if not new:
         return []
     # Only a sale needs the intent's reason (why it sold).

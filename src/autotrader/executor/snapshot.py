@@ -13,6 +13,10 @@ truth; nothing updates or deletes them), so on each ``load``:
 * if the counts then do not add up (a row arrived with an older time, e.g. a trade listed
   late), everything is read and replayed again.
 
+Every ``FOLD_EVERY`` events the replay's old part (before ``KEEP_UNFOLDED``) is folded into
+per-strategy sums (``archive.py``), so memory and the cost of a ledger stay bounded however long
+the executor runs; a full read folds the same way.
+
 Ledgers are memoised per strategy on the counts (``daily_pnl`` walks every event); the open
 orders' reservations, which change with every order, are added on top each time. The open
 orders themselves are read as sums per (strategy, token, side, price): one small aggregate
@@ -22,7 +26,7 @@ query however many orders rest.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -41,11 +45,16 @@ from autotrader.domain.positions import (
     apply_fill,
     apply_settlement,
 )
+from autotrader.executor.archive import fold
 from autotrader.executor.books import Snapshot
 from autotrader.store.models import FillRow, OrderRow, SettlementRow
 from autotrader.store.repos_trading import OPEN_STATUSES, FillRepo, SettlementRepo
 
 Counts = tuple[int, int]
+# History older than this before the newest row is folded into per-strategy sums (archive.py):
+# three days keeps "today" whole in any time zone (UTC−12 … UTC+14).
+KEEP_UNFOLDED = timedelta(days=3)
+FOLD_EVERY = 2000  # events added to the replay between two folds (each fold reads them all)
 _EMPTY = Replay({}, ())
 _OPEN = sorted(s.value for s in OPEN_STATUSES)
 _UNIT = 100_000_000  # 10**MONEY_SCALE
@@ -54,8 +63,10 @@ _UNIT = 100_000_000  # 10**MONEY_SCALE
 class SnapshotCache:
     """The replay of fills and settlements, kept between intents (see the module doc)."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, *, fold_every: int = FOLD_EVERY) -> None:
         self._engine = engine
+        self._fold_every = fold_every
+        self._fold_at = fold_every  # events in the base at which old history is folded next
         self._history: Replay | None = None
         self._counts: Counts = (-1, -1)
         # The replay of the rows older than _last_ts (the newest time replayed), and their counts.
@@ -128,6 +139,9 @@ class SnapshotCache:
         old_f = [sf for sf in fills if newest is None or sf.fill.ts < newest]
         old_s = [ss for ss in settlements if newest is None or ss.settlement.ts < newest]
         self._base = _extend(base, old_f, old_s)
+        if newest is not None and len(self._base.events) >= self._fold_at:
+            self._base = fold(self._base, newest - KEEP_UNFOLDED)
+            self._fold_at = len(self._base.events) + self._fold_every
         self._base_counts = (base_counts[0] + len(old_f), base_counts[1] + len(old_s))
         self._history = _extend(self._base, fills[len(old_f) :], settlements[len(old_s) :])
         self._counts = (base_counts[0] + len(fills), base_counts[1] + len(settlements))

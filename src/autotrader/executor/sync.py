@@ -21,7 +21,7 @@ from autotrader.executor.events import trade_events
 from autotrader.executor.faults import kill_point
 from autotrader.store.db import immediate
 from autotrader.store.repos_common import Now, utc_now
-from autotrader.store.repos_fills import insert_fill, strategy_fills
+from autotrader.store.repos_fills import insert_fill, position_fills
 from autotrader.store.repos_runtime import insert_event
 from autotrader.store.repos_trading import OrderRepo, StoredOrder
 from autotrader.venue.base import Venue
@@ -60,7 +60,8 @@ def record_fills(
         if not new:
             return new
         kill_point("fill_inserted")
-        history = strategy_fills(conn, order.strategy) if order.side is Side.SELL else []
+        sold = order.side is Side.SELL
+        history = position_fills(conn, order.strategy, order.token_id) if sold else []
         at = now()
         for type_, payload in trade_events(engine, order, new, history):
             insert_event(conn, type_, order.strategy, payload, at)

@@ -70,11 +70,14 @@ def insert_fill(conn: sa.Connection, fill: Fill, *, order_id: str | None, strate
     return conn.execute(stmt.returning(FillRow.trade_id)).first() is not None
 
 
-def strategy_fills(conn: sa.Connection, strategy: str) -> list[Fill]:
-    """Every fill of ``strategy`` on ``conn``, in replay order (``FillRepo.for_strategy``)."""
+def position_fills(conn: sa.Connection, strategy: str, token_id: str) -> list[Fill]:
+    """Every fill of ``strategy`` in ``token_id`` on ``conn``, in replay order: the history of
+    one position (a sale's realized P&L), not of everything the strategy ever traded."""
     table: sa.Table = FillRow.__table__  # type: ignore[assignment]
     query = (
-        sa.select(table).where(table.c.strategy == strategy).order_by(table.c.ts, table.c.trade_id)
+        sa.select(table)
+        .where(table.c.strategy == strategy, table.c.token_id == token_id)
+        .order_by(table.c.ts, table.c.trade_id)
     )
     return [_fill(r).fill for r in conn.execute(query)]
 
