@@ -100,17 +100,14 @@ class PositionMonitor:
 
     def _held(self) -> tuple[dict[str, list[tuple[Position, str]]], int]:
         """Open positions by market slug (those with a known market), and how many are open."""
-        markets = position_markets(self._engine)
+        held = [p for p in self._snapshots.load().history.positions.values() if p.is_open]
+        markets = position_markets(self._engine, {p.token_id for p in held}) if held else {}
         by_market: dict[str, list[tuple[Position, str]]] = defaultdict(list)
-        count = 0
-        for pos in self._snapshots.load().history.positions.values():
-            if not pos.is_open:
-                continue
-            count += 1
+        for pos in held:
             slug_outcome = markets.get(pos.token_id)
             if slug_outcome is not None:
                 by_market[slug_outcome[0]].append((pos, slug_outcome[1]))
-        return by_market, count
+        return by_market, len(held)
 
     async def _market(
         self, slug: str, held: list[tuple[Position, str]], report: CheckReport

@@ -11,6 +11,7 @@ events, redeemable positions, and the counts ``autotrader status`` shows.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -194,13 +195,19 @@ class ExitRepo:
             return row.kind if row else None
 
 
-def position_markets(engine: Engine) -> dict[str, tuple[str, str]]:
-    """token_id → (market_slug, outcome), from our orders (adopted ones have neither)."""
+def position_markets(
+    engine: Engine, tokens: Collection[str] | None = None
+) -> dict[str, tuple[str, str]]:
+    """token_id → (market_slug, outcome), from our orders (adopted ones have neither); only
+    for ``tokens`` when given (the executor asks for its open positions' every few seconds,
+    not for every token it ever traded)."""
     query = (
         sa.select(OrderRow.token_id, OrderRow.market_slug, OrderRow.outcome)
         .where(OrderRow.market_slug.is_not(None), OrderRow.outcome.is_not(None))
         .distinct()
     )
+    if tokens is not None:
+        query = query.where(OrderRow.token_id.in_(sorted(tokens)))
     with read_session(engine) as session, session.begin():
         return {t: (s, o) for t, s, o in session.execute(query).all() if s and o}
 
