@@ -7,13 +7,16 @@ use them without importing the top-level model.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import sys
+import weakref
 from collections.abc import Mapping, Sequence
 from datetime import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -113,6 +116,10 @@ class Frozen(BaseModel):
     # Keys that belong elsewhere, with the message to give instead of "unknown key".
     misplaced_keys: ClassVar[Mapping[str, str]] = {}
 
+    # Whether equal instances may be one shared instance (see ``share_parts``). Off for models
+    # that are unique anyway (a strategy, by its name): a table entry would cost, not save.
+    shareable: ClassVar[bool] = True
+
     @model_validator(mode="wrap")
     @classmethod
     def _unknown_keys(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
@@ -123,7 +130,7 @@ class Frozen(BaseModel):
         allowed_names = set(cls.model_fields)
         unknown = [k for k in data if k not in allowed and k not in allowed_names]
         if not unknown:
-            return handler(data)
+            return share_parts(handler(data))
         listed = ", ".join(sorted(allowed))
         found = [
             InitErrorDetails(
@@ -142,6 +149,106 @@ class Frozen(BaseModel):
         except ValidationError as exc:
             found += [rebuild_error(e) for e in exc.errors(include_url=False)]
         raise ValidationError.from_exception_data(cls.__name__, found)
+
+
+# ---------------------------------------------------------------- shared instances
+#
+# A scheduler holds thousands of strategies whose parts are mostly equal (the same limits, the
+# same schedule, the same nodes). Each pydantic instance costs an object, a __dict__ and a
+# fields-set, so equal parts are made one shared instance as each model is validated: safe
+# because config models are frozen and nothing mutates them. Equality here is stricter than
+# ``==``: field values must have the same type and repr (``Decimal("10")`` is not shared with
+# ``Decimal("10.0")``, which dumps differently) and the same fields must have been set.
+
+_SHARED: weakref.WeakValueDictionary[tuple[object, ...], Frozen] = weakref.WeakValueDictionary()
+_FIELD_SETS: dict[frozenset[str], set[str]] = {}  # bounded by the models' field names
+# Amounts by their exact spelling ("10" and "10.0" apart). Decimals cannot be held weakly, so
+# the table is bounded: once full, new amounts are simply not shared.
+_DECIMALS: dict[str, Decimal] = {}
+MAX_SHARED_DECIMALS = 1024
+_EXACT = (bool, int, str, type(None))  # equal values of these types dump the same
+_BY_REPR = (float, Decimal, time, Path)
+
+
+def _value_key(value: object) -> tuple[object, ...] | None:
+    """(type, value) parts equal for interchangeable values; None: not shareable (a dict)."""
+    if isinstance(value, Frozen):
+        # Its own parts were shared when it was validated, so identity is the exact test; the
+        # table entry's owner keeps ``value`` alive, so its id cannot be reused meanwhile.
+        return (Frozen, id(value))
+    if type(value) is tuple:
+        keys = tuple(_value_key(v) for v in value)
+        return None if any(k is None for k in keys) else (tuple, keys)
+    if type(value) in _EXACT:
+        return (type(value), value)
+    if isinstance(value, _BY_REPR):
+        return (type(value), repr(value))
+    return None
+
+
+def _shared(model: Frozen) -> Frozen:
+    """The shared instance equal to ``model`` (``model`` itself the first time)."""
+    if not model.shareable or model.__pydantic_private__ or model.__pydantic_extra__:
+        return model
+    # One flat tuple: the table's keys live as long as the shared instances do. Fields-sets
+    # are shared too (``_FIELD_SETS`` keeps them for good), so the id of one stands for its
+    # names.
+    key: list[object] = [type(model), id(model.__pydantic_fields_set__)]
+    for value in model.__dict__.values():
+        part = _value_key(value)
+        if part is None:
+            return model
+        key += part
+    return _SHARED.setdefault(tuple(key), model)
+
+
+def _share_fields_set(model: Frozen) -> None:
+    """Make ``model``'s fields-set the one shared set with those names."""
+    fields = model.__pydantic_fields_set__
+    shared = _FIELD_SETS.setdefault(frozenset(fields), fields)
+    object.__setattr__(model, "__pydantic_fields_set__", shared)
+
+
+def share_parts(model: Any) -> Any:
+    """``model`` (just validated) with its sub-models replaced by shared equal instances.
+
+    Also shares its fields-set (pydantic copies it before any change: ``model_copy``).
+    """
+    if not isinstance(model, Frozen):
+        return model
+    parts = model.__dict__
+    for name, value in parts.items():
+        if isinstance(value, Frozen):
+            parts[name] = _shared(value)
+        elif type(value) is tuple and any(isinstance(v, Frozen) for v in value):
+            items = tuple(_shared(v) if isinstance(v, Frozen) else v for v in value)
+            if any(a is not b for a, b in zip(items, value, strict=True)):
+                parts[name] = items
+        elif type(value) is str and name in _literal_fields(type(model)):
+            parts[name] = sys.intern(value)  # ``kind: pipeline`` once, not once per strategy
+        elif type(value) is Decimal:
+            parts[name] = _shared_decimal(value)  # ``allocation_usd: 100`` of each strategy
+    _share_fields_set(model)
+    return model
+
+
+def _shared_decimal(value: Decimal) -> Decimal:
+    """The shared Decimal spelled as ``value`` (``value`` itself once the table is full)."""
+    text = str(value)
+    shared = _DECIMALS.get(text)
+    if shared is not None:
+        return shared
+    if len(_DECIMALS) < MAX_SHARED_DECIMALS:
+        _DECIMALS[text] = value
+    return value
+
+
+@functools.cache
+def _literal_fields(cls: type[Frozen]) -> frozenset[str]:
+    """The fields of ``cls`` typed as a Literal (a few fixed strings)."""
+    return frozenset(
+        name for name, f in cls.model_fields.items() if get_origin(f.annotation) is Literal
+    )
 
 
 def dump_model(model: BaseModel, info: SerializationInfo) -> dict[str, Any]:

@@ -119,6 +119,8 @@ class BtcParams(Frozen):
 class StrategyBase(Frozen):
     """What every strategy declares, whatever its kind."""
 
+    shareable: ClassVar[bool] = False  # unique by its name: never equal to another
+
     name: StrategyName
     enabled: bool = True
     schedule: ScheduleConfig

@@ -60,7 +60,7 @@ def _add_fill(engine: sa.Engine) -> None:
 def test_unchanged_pages_are_neither_rendered_nor_written_again(world: World) -> None:
     config, engine = world
     out = config.status_page.output_dir
-    digests: dict[str, str] = {}
+    digests: dict[str, bytes] = {}
 
     def render(at: datetime) -> dict[str, tuple[int, bytes]]:
         # A daemon clock at speed 1: its time and wall time move on together.

@@ -25,7 +25,7 @@ from autotrader.domain.orders import Side
 from autotrader.strategies.base import StrategyContext
 from autotrader.strategies.items import MarketItem
 from autotrader.strategies.nodes.base import PipelineRun
-from autotrader.strategies.nodes.logic import keep_where
+from autotrader.strategies.nodes.logic import FORMULA_CACHE_SIZE, formula, keep_where
 from autotrader.strategies.nodes.markets import market_query, stream_markets
 from autotrader.strategies.nodes.metrics import check_momentum, momentum_score, net_flow
 from autotrader.strategies.pipeline import suffix_fingerprint
@@ -188,6 +188,21 @@ def test_filter_keeps_matching_items_and_drops_those_missing_a_value() -> None:
     kept = asyncio.run(keep_where(spec, items, run))
     assert [i.slug for i in kept] == ["a"]
     assert run.dropped == 1
+
+
+def test_compiled_formulas_are_bounded_and_right_after_eviction() -> None:
+    # More distinct formulas than the cache holds, each used by its own strategy in turn:
+    # a formula compiled again after eviction still gives its own answer.
+    formula.cache_clear()
+    items = [MarketItem.of(market(f"m{v}", volume=v)) for v in (10, 20, 30)]
+    thresholds = range(FORMULA_CACHE_SIZE + 20)
+    for _ in range(2):
+        for v in thresholds:
+            spec = Filter(when=f"volume > {v % 35} + 0 * {v}")  # distinct sources
+            kept = asyncio.run(keep_where(spec, list(items), make_run(FakeMarketData())))
+            assert [i.slug for i in kept] == [f"m{x}" for x in (10, 20, 30) if x > v % 35]
+    assert formula.cache_info().currsize <= FORMULA_CACHE_SIZE
+    assert formula("volume > 5") is formula("volume > 5")  # shared while it is cached
 
 
 def test_filter_on_spread_reads_the_book_on_demand() -> None:

@@ -74,7 +74,7 @@ def day_of(ts: datetime, tz: tzinfo) -> date:
     return ts.astimezone(tz).date()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DailyPnl:
     """Realized P&L and fees of one strategy on one calendar day."""
 
@@ -98,7 +98,7 @@ def daily_pnl(events: Iterable[PnlEvent], tz: tzinfo) -> tuple[DailyPnl, ...]:
     return tuple(DailyPnl(d, r, f) for d, (r, f) in sorted(sums.items()))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ledger:
     """One strategy's money (see the module docstring for the definitions)."""
 

@@ -44,12 +44,11 @@ class DbThread:
         self._pool.shutdown(wait=True)
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
-    """One strategy as the daemon runs it."""
+    """One strategy as the daemon runs it (slots: one per strategy, for the daemon's life)."""
 
     config: StrategyConfig
-    digest: str
     desired: str | None = None
     paused: bool = False
     consecutive_failures: int = 0

@@ -70,8 +70,8 @@ class Controller:
         changes: dict[str, datetime | None] = {}
         for strategy in strategies:
             state = states[strategy.name]
-            entry = Entry(strategy, digests[strategy.name], state.desired,
-                          strategy.name in paused, state.consecutive_failures)  # fmt: skip
+            entry = Entry(strategy, state.desired, strategy.name in paused,
+                          state.consecutive_failures)  # fmt: skip
             self._entries[strategy.name] = entry
             stored = state.next_run_at.timestamp() if state.next_run_at else None
             if entry.status.scheduled:
@@ -116,7 +116,7 @@ class Controller:
             entry = self._entries[strategy.name]
             before = entry.status
             schedule_changed = strategy.schedule != entry.config.schedule
-            entry.config, entry.digest = strategy, definition_hash(strategy)
+            entry.config = strategy
             if schedule_changed and entry.status.scheduled and before.scheduled:
                 self._set_due(entry, first_run(strategy.schedule, self._clock.time(), config.tz))
                 await self._store(entry, started=True)

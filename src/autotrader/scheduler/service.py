@@ -34,6 +34,7 @@ import sqlalchemy as sa
 
 from autotrader.clock import Clock
 from autotrader.config import AppConfig
+from autotrader.config_strategies import StrategyConfig
 from autotrader.scheduler.agenda import Agenda, DbThread, Entry
 from autotrader.scheduler.control import Controller
 from autotrader.scheduler.hosted import Hosted
@@ -228,6 +229,17 @@ class SchedulerService:
             raise
         self._ended.append((entry.name, run_id, outcome))
 
+    def _count_failures(self, entry: Entry, out: Outcome) -> int:
+        """The entry's failures in a row after ``out``; its finished task is let go."""
+        entry.consecutive_failures = entry.consecutive_failures + 1 if out.failed else 0
+        if not out.failed:
+            self._overlaps.discard(entry.name)
+        if entry.task is not None and entry.task.done():
+            # A finished task keeps its coroutine, context and name (~0.6 KB) until the
+            # next run replaces it: per strategy, for the daemon's life.
+            entry.task = None
+        return entry.consecutive_failures
+
     async def _record_ended(self) -> None:
         """Write the runs that ended since the last tick; pause strategies failing too often."""
         if not self._ended:
@@ -236,12 +248,7 @@ class SchedulerService:
         ends: list[RunEnd] = []
         for name, run_id, out in ended:
             entry = self._entries.get(name)
-            count = 0
-            if entry is not None:
-                entry.consecutive_failures = entry.consecutive_failures + 1 if out.failed else 0
-                count = entry.consecutive_failures
-                if not out.failed:
-                    self._overlaps.discard(name)
+            count = 0 if entry is None else self._count_failures(entry, out)
             if out.failed:
                 log.warning("strategy %s: run %d %s: %s", name, run_id, out.outcome, out.error)
             ends.append(RunEnd(run_id, name, self._clock.now(), out.outcome, count, out.nodes,
@@ -256,6 +263,22 @@ class SchedulerService:
                 await self._control.pause_for_errors(entry, end.error or end.outcome, limit)
 
     # -- configuration -----------------------------------------------------------------------
+    def _changed(self, kept: list[StrategyConfig]) -> list[StrategyConfig]:
+        """The strategies of ``kept`` whose definition differs from the one their entry runs.
+
+        The others' entries take the new (identical) definition, so the old configuration
+        is not kept alive beside the new one. Digests are computed here rather than kept
+        per entry: a reload is rare, an entry lives as long as the daemon.
+        """
+        changed = []
+        for strategy in kept:
+            entry = self._entries[strategy.name]
+            if definition_hash(strategy) != definition_hash(entry.config):
+                changed.append(strategy)
+            else:
+                entry.config = strategy
+        return changed
+
     def _build_context(self, config: AppConfig) -> StrategyContext:
         """The strategies' outside world: wallet-free reads behind one shared read cache."""
         from autotrader.strategies.context import build_context, shared_reads
@@ -278,7 +301,7 @@ class SchedulerService:
         removed = [n for n in self._entries if n not in wanted]
         added = [s for n, s in wanted.items() if n not in self._entries]
         kept = [s for n, s in wanted.items() if n in self._entries]
-        changed = [s for s in kept if definition_hash(s) != self._entries[s.name].digest]
+        changed = self._changed(kept)
         for name in removed:
             self._control.remove(name)
         await self._control.flush_removed()

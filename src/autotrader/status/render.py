@@ -54,16 +54,16 @@ def render_site(snap: SiteSnapshot, config_path: Path | None = None) -> dict[str
 def render_pages(
     snap: SiteSnapshot,
     config_path: Path | None = None,
-    previous: Mapping[str, str] | None = None,
-    digests: dict[str, str] | None = None,
+    previous: Mapping[str, bytes] | None = None,
+    digests: dict[str, bytes] | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """(file name, HTML) of the strategy pages whose inputs differ from ``previous`` (every
     page without it), then ``index.html`` (always: it says when it was generated).
 
     A strategy page holds nothing that depends on "now" (its relative times are written by
     its script), so the digest of its inputs decides whether it changed; ``digests`` receives
-    the digest of every page. Pages are rendered in batches, so only a batch of HTML is alive
-    at a time however many strategies there are.
+    the digest of every page (both keyed by strategy name). Pages are rendered in batches, so
+    only a batch of HTML is alive at a time however many strategies there are.
     """
     env = environment()
     fmt = Formatter(_zone(snap.timezone), snap.generated_at, _cli_suffix(config_path))
@@ -72,7 +72,7 @@ def render_pages(
     page = env.get_template("strategy.html.j2")
     views = snap.strategies
 
-    def digest_of(view: StrategyView) -> str:
+    def digest_of(view: StrategyView) -> bytes:
         return page_digest(view, snap, anchor, fmt.cli_suffix)
 
     for start in range(0, len(views), BATCH):
@@ -91,17 +91,21 @@ def render_pages(
 
 def _changed(
     view: StrategyView,
-    previous: Mapping[str, str] | None,
-    digests: dict[str, str] | None,
-    digest_of: Callable[[StrategyView], str],
+    previous: Mapping[str, bytes] | None,
+    digests: dict[str, bytes] | None,
+    digest_of: Callable[[StrategyView], bytes],
 ) -> bool:
     """Whether ``view``'s page must be rendered (its digest goes into ``digests``)."""
     if previous is None and digests is None:
         return True  # a whole render: no digest needed
     digest = digest_of(view)
+    known = previous.get(view.name) if previous is not None else None
     if digests is not None:
-        digests[view.page] = digest
-    return previous is None or previous.get(view.page) != digest
+        # Kept between renders for every strategy: keyed by its name (the configuration's
+        # string, not a new one per render), raw bytes rather than hex, and the old object
+        # when unchanged: a new one, made among the render's garbage, would pin its memory.
+        digests[view.name] = known if known == digest and known is not None else digest
+    return previous is None or known != digest
 
 
 def _strategy_page(
@@ -129,12 +133,12 @@ def clock_anchor(snap: SiteSnapshot) -> tuple[int, int]:
 
 def page_digest(
     view: StrategyView, snap: SiteSnapshot, anchor: tuple[int, int], cli_suffix: str
-) -> str:
+) -> bytes:
     """What a strategy page is rendered from, hashed: the view without its "now"-dependent
     fields, and the site settings the page shows."""
     stable = dataclasses.replace(view, uptime_secs=None, activity_24h=0)
     basis = (stable, anchor, cli_suffix, snap.mode, snap.timezone, snap.refresh_secs)
-    return hashlib.blake2b(repr((basis, snap.problems)).encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(repr((basis, snap.problems)).encode(), digest_size=16).digest()
 
 
 def _overview(snap: SiteSnapshot, fmt: Formatter) -> dict[str, object]:

@@ -201,6 +201,11 @@ def _ledger(
     The events of a strategy only grow while the cache's replay lives (the memo is emptied
     with it), so an unchanged count means unchanged positions and P&L.
     """
+    if not (replayed.events or replayed.positions or own_orders):
+        # Nothing to replay: as cheap to build as to look up, and not memoised, so the
+        # daemon keeps no ledger for each strategy that never traded.
+        memo.pop(name, None)
+        return Ledger.from_replay(name, alloc, replayed, own_orders, config.tz)
     basis = (len(replayed.events), own_orders, alloc, config.timezone)
     known = memo.get(name)
     if known is not None and known[0] == basis:

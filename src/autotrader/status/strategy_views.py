@@ -22,6 +22,11 @@ STRATEGY_PNL_POINTS = 120
 ACTIVITY_WINDOW = timedelta(hours=24)
 
 
+def page_name(strategy: str) -> str:
+    """The file name of ``strategy``'s page."""
+    return f"strategy-{strategy}.html"
+
+
 @dataclass(frozen=True)
 class MarketRef:
     """A market as the page names it: its question when known, else its slug."""
@@ -87,7 +92,7 @@ class StrategyView:
     @property
     def page(self) -> str:
         """The file name of the strategy's page (names are [a-z0-9_-], so it is safe)."""
-        return f"strategy-{self.name}.html"
+        return page_name(self.name)
 
     @property
     def totals(self) -> tuple[int, int, int]:

@@ -45,26 +45,27 @@ def write_site(
     real_now: datetime | None = None,
     output_dir: Path | None = None,
     history: HistoryCache | None = None,
-    digests: dict[str, str] | None = None,
+    digests: dict[str, bytes] | None = None,
 ) -> Path:
     """Render the site once into ``output_dir`` (default the configured one); the path
     of ``index.html``. ``history`` carries the replay of fills from one render to the next.
 
-    ``digests`` (page → digest of its inputs, kept by the caller between renders) makes the
-    render incremental: a strategy page whose inputs did not change is neither rendered nor
-    written again. It is updated only once every file is written, so a failed render is
+    ``digests`` (strategy → digest of its page's inputs, kept by the caller between renders)
+    makes the render incremental: a strategy page whose inputs did not change is neither
+    rendered nor written again. It is updated only once every file is written, so a failed render is
     redone in full.
     """
     from autotrader.status.render import INDEX, render_pages
     from autotrader.status.snapshot import gather
+    from autotrader.status.strategy_views import page_name
 
     out = output_dir or config.status_page.output_dir
     real = real_now or datetime.now(UTC)
     snap = gather(config, engine, now=now, real_now=real, history=history)
     present = set(os.listdir(out)) if digests and out.is_dir() else set()
     # A page removed behind our back (or never written) is rendered again.
-    previous = {k: v for k, v in digests.items() if k in present} if digests else None
-    current: dict[str, str] = {}
+    previous = {k: v for k, v in digests.items() if page_name(k) in present} if digests else None
+    current: dict[str, bytes] = {}
     pages = {view.page for view in snap.strategies}
     for name, data in render_pages(snap, config.source_path, previous, current):
         atomic_write(out / name, data)  # index.html comes last
@@ -95,7 +96,7 @@ class StatusPageWriter:
         self._monotonic = monotonic
         self._last: float | None = None
         self._history = HistoryCache()
-        self._digests: dict[str, str] = {}  # strategy page → digest of what it shows
+        self._digests: dict[str, bytes] = {}  # strategy → digest of what its page shows
         self.renders = 0  # how many times the site was written (the daemon's STATUS line)
 
     def reload(self, config: AppConfig) -> None:

@@ -360,7 +360,7 @@ def _evaluate(node: ast.AST, names: dict[str, Any]) -> Any:
 # --- compiled formulas ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Formula:
     """A checked formula, ready to evaluate against items' values."""
 

@@ -9,7 +9,7 @@ is missing drops the item, naming the field (add ``check_momentum`` before ``mom
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 
 from autotrader.config_nodes import Condition, Filter
 from autotrader.store.repos_watchlist import WatchlistRepo
@@ -18,10 +18,16 @@ from autotrader.strategies.items import MarketItem
 from autotrader.strategies.nodes.base import PipelineRun, per_item
 from autotrader.strategies.nodes.markets import read_book
 
+# Compiled formulas kept (syntax trees, ~1.5 KB each). Bounded rather than one per distinct
+# formula: with thousands of strategies that would be a per-strategy cost kept for the
+# daemon's life (and across reloads that drop the formula); a miss costs one compile
+# (~0.1 ms), once per filter node run.
+FORMULA_CACHE_SIZE = 256
 
-@cache
+
+@lru_cache(maxsize=FORMULA_CACHE_SIZE)
 def formula(source: str) -> Formula:
-    """The compiled formula (compiled once per distinct source)."""
+    """The compiled formula (the most recently used ones stay compiled)."""
     return compile_formula(source)
 
 
