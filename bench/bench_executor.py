@@ -6,18 +6,19 @@ so the executor's timestamps and ours are comparable to the microsecond
 (``BENCH_EXECUTOR_MODE=paper``: the paper venue on the simulator's book instead;
 ``BENCH_EXECUTOR_N``: how many intents, default 1,000 — under a minute). The executor runs the
 shipped settings: ``executor.poll_interval_ms`` and ``executor.position_check_secs`` at their
-defaults (50 ms idle poll, 2 ms while intents come — ``HOT_POLL_SECS``; the open-order sync every
-5 s); ``BENCH_EXECUTOR_CHECK_SECS`` / ``BENCH_EXECUTOR_POLL_MS`` override them, e.g.
-``BENCH_EXECUTOR_CHECK_SECS=1`` for the stress figure (a sync of the resting orders every second,
-which intents cannot interleave). The settings used are printed. Closed loop, one intent
+defaults (50 ms idle poll, 2 ms while intents come — ``HOT_POLL_SECS``; the open-order sync
+every 5 s); ``BENCH_EXECUTOR_CHECK_SECS`` / ``BENCH_EXECUTOR_POLL_MS`` override them, e.g.
+``BENCH_EXECUTOR_CHECK_SECS=1`` for the stress figure (a sync of the resting orders every
+second, which intents cannot interleave). The settings used are printed. Closed loop, one intent
 at a time (no queueing in the figures): the bench commits an intent and notes the clock right
-after the commit; the executor notices it (poll), runs the risk check, writes the order row,
-signs, stores the hash, POSTs, and records the simulator's answer — the order row's
-``updated_at`` (on the shared clock) is written as soon as that answer is in, and is the
-"acknowledged" time; a "matched" answer's trades are recorded after it, not waited for.
+after the commit, and nudges the executor as the scheduler and ``autotrader trade`` do
+(``autotrader.nudge``); the executor wakes (or finds it at its next poll), runs the risk check,
+writes the order row, signs, stores the hash, POSTs, and records the simulator's answer — the
+order row's ``updated_at`` (on the shared clock) is written as soon as that answer is in, and is
+the "acknowledged" time; a "matched" answer's trades are recorded after it, not waited for.
 Latency = ``updated_at`` − commit time. Intents alternate a resting limit buy (5 shares @ 0.05)
-and a $1 market buy, over two strategies. RSS is the executor's VmRSS (and VmHWM, the peak)
-from /proc after the run. Targets: p50 ≤ 15 ms, p99 ≤ 60 ms, RSS ≤ 80 MB.
+and a $1 market buy, over two strategies. RSS is the executor's VmRSS (and VmHWM, the peak) from
+/proc after the run. Targets: p50 ≤ 15 ms, p99 ≤ 60 ms, RSS ≤ 80 MB.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from autotrader.config_sections import ExecutorConfig  # noqa: E402
 from autotrader.domain.intents import IntentKind, OrderIntent  # noqa: E402
 from autotrader.domain.orders import Side  # noqa: E402
 from autotrader.executor.service import HOT_POLL_SECS  # noqa: E402
+from autotrader.nudge import nudge_path  # noqa: E402
 from autotrader.store.repos_intents import IntentRepo  # noqa: E402
 from autotrader.store.repos_trading import OrderRepo  # noqa: E402
 from harness.executor_proc import ExecutorRig, sim_config  # noqa: E402
@@ -118,7 +120,9 @@ def main() -> None:
                     sys.exit(f"bench: executor did not start\n{manager.stderr()}")
                 slug = rig.tradable_market(min_left_secs=900)
                 token = rig.market_tokens(slug)["Up"]
-                intents = IntentRepo(rig.engine, now=rig.clock.now)
+                # As the scheduler and `autotrader trade` do: each commit nudges the executor.
+                nudge = nudge_path(rig.config.state_dir)
+                intents = IntentRepo(rig.engine, now=rig.clock.now, nudge=nudge)
                 for n in range(WARMUP):
                     _one(rig, intents, n, slug, token)
                 t0 = time.perf_counter()

@@ -26,6 +26,7 @@ from autotrader.domain.intents import IntentKind, IntentStatus, OrderIntent
 from autotrader.domain.markets import Market
 from autotrader.domain.orders import Side
 from autotrader.errors import AutotraderError
+from autotrader.nudge import nudge_path
 from autotrader.store.repos_intents import DuplicateEntry, IntentRepo, StoredIntent
 
 PROG = "autotrader trade"
@@ -149,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     if engine is None:
         return EXIT_ERROR
     try:
-        repo = IntentRepo(engine)
+        repo = IntentRepo(engine, nudge=nudge_path(config.state_dir))
         added = repo.add(intent)
         if isinstance(added, DuplicateEntry):
             print(f"{PROG}: error: {added.message}", file=sys.stderr)

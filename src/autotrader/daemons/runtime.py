@@ -223,6 +223,7 @@ class _Runtime:
         self.notifier.stopping(f"stopping ({reason})")
         log.info("stopping (%s), allowing %gs", reason, budget)
         self.stop_event.set()
+        self._wake_ticks()
         deadline = time.monotonic() + budget
         if ticks is not None and not ticks.done():
             # The tick in flight may finish (an order half sent is better completed), but it
@@ -269,6 +270,7 @@ class _Runtime:
         self.stop_reason = sig.name
         self.stop_event.set()
         self.wake.set()
+        self._wake_ticks()
         arm_immediate_exit(asyncio.get_running_loop())
 
     # -- reload ------------------------------------------------------------------------------
@@ -327,8 +329,22 @@ class _Runtime:
             finally:
                 self.health.tick_ends()
             self._refresh_status()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop_event.wait(), timeout=max(0.0, delay))
+            await self._pause_between_ticks(delay)
+
+    async def _pause_between_ticks(self, delay: float) -> None:
+        """Until ``delay`` passes, a stop is requested or the service's ``tick_wakeup`` (an
+        optional ``asyncio.Event``: the executor's nudge) is set."""
+        wakeup: asyncio.Event | None = getattr(self.service, "tick_wakeup", None)
+        waiter = self.stop_event if wakeup is None else wakeup
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(waiter.wait(), timeout=max(0.0, delay))
+        if wakeup is not None:
+            wakeup.clear()
+
+    def _wake_ticks(self) -> None:
+        wakeup: asyncio.Event | None = getattr(self.service, "tick_wakeup", None)
+        if wakeup is not None:
+            wakeup.set()
 
     # -- watchdog and status -----------------------------------------------------------------
     async def _watchdog_loop(self) -> None:

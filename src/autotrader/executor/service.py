@@ -3,7 +3,9 @@
 Every ``executor.poll_interval_ms`` the tick looks whether an intent is pending (one index
 probe), and if so claims the oldest (``claim_next``) and runs it through the order path, then
 the next, until none is left. For ``HOT_SECS`` after an intent ran the poll is every
-``HOT_POLL_SECS`` instead: intents come in bursts, and the next one is noticed sooner. Then the
+``HOT_POLL_SECS`` instead: intents come in bursts, and the next one is noticed sooner. Whoever
+commits an intent also nudges the executor (``autotrader.nudge``: a datagram to a socket in the
+state folder), which ends the wait at once; the poll is the fallback, never the only way. Then the
 trades of orders the venue said matched are collected when due (``pending.py``). Nothing is
 claimed until start-up reconciliation has succeeded; ``STATUS=`` says so. Every
 ``position_check_secs`` the orders that may still change (resting, held, or of unknown fate) are
@@ -16,6 +18,7 @@ point while the intents run. Healthy — so the watchdog is fed — while this l
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import date
@@ -30,6 +33,7 @@ from autotrader.executor.order_path import OrderPath
 from autotrader.executor.reconcile import Reconciler
 from autotrader.executor.venues import OpenVenue, build_venue
 from autotrader.executor.watch import OrderWatch
+from autotrader.nudge import NudgeListener, nudge_path
 from autotrader.store.repos_common import default_claimer
 from autotrader.store.repos_intents import IntentRepo
 from autotrader.store.repos_trading import OrderRepo
@@ -72,6 +76,9 @@ class ExecutorService:
         self._open_orders = 0
         self._open_positions = 0
         self._hot_until = 0.0
+        # Set by a nudge (an intent just committed); the runtime's pause between ticks ends.
+        self.tick_wakeup = asyncio.Event()
+        self._nudges = NudgeListener(nudge_path(config.state_dir), self.tick_wakeup.set)
 
     @property
     def tick_secs(self) -> float:
@@ -83,6 +90,7 @@ class ExecutorService:
         """Create the state folder and try the first reconciliation (retried on every tick)."""
         self._config.state_dir.mkdir(parents=True, exist_ok=True)
         log.info("executor starting: mode %s, venue %s", self._config.mode, self._venue.name)
+        self._nudges.open()
         await self._reconcile()
 
     async def on_tick(self) -> None:
@@ -114,6 +122,7 @@ class ExecutorService:
 
     async def shutdown(self) -> None:
         """Close the venue's connections (orders in flight are reconciled at the next start)."""
+        self._nudges.close()
         await self._venue.aclose()
 
     def healthy(self) -> bool:

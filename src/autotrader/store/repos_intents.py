@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from autotrader.domain.intents import TERMINAL, IntentKind, IntentStatus, OrderIntent
 from autotrader.domain.orders import Side
+from autotrader.nudge import send_nudge
 from autotrader.store.db import immediate, insert_for
 from autotrader.store.models import OrderIntentRow
 from autotrader.store.repos_common import (
@@ -145,9 +147,11 @@ def _values(intent: OrderIntent) -> dict[str, object]:
 class IntentRepo:
     """Writes, claims and finishes ``order_intents``."""
 
-    def __init__(self, engine: Engine, *, now: Now = utc_now) -> None:
+    def __init__(self, engine: Engine, *, now: Now = utc_now, nudge: Path | None = None) -> None:
+        """``nudge``: the executor's socket (``autotrader.nudge``), woken after each add."""
         self._engine = engine
         self._now = now
+        self._nudge = nudge
 
     def add(self, intent: OrderIntent) -> IntentAdded | DuplicateEntry:
         """Store ``intent`` as PENDING, or refuse a second entry for its (strategy, entry_key).
@@ -161,8 +165,10 @@ class IntentRepo:
         stmt = insert_for(self._engine, OrderIntentRow).values(**_values(intent))
         with self._engine.begin() as conn:
             stmt = stmt.on_conflict_do_nothing().returning(OrderIntentRow.id)
-            if conn.execute(stmt).first() is not None:
-                return IntentAdded(intent.id)
+            added = conn.execute(stmt).first() is not None
+        if added:
+            send_nudge(self._nudge)  # after the commit: the executor must find the row
+            return IntentAdded(intent.id)
         existing = None
         if intent.entry_key is not None:
             existing = self._entry_owner(intent.strategy, intent.entry_key)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from autotrader.clock import Clock
 from autotrader.config import AppConfig
+from autotrader.nudge import nudge_path
 from autotrader.store.repos_intents import IntentRepo
 from autotrader.store.repos_runtime import EventRepo
 from autotrader.strategies.base import StrategyContext
@@ -65,6 +66,6 @@ def build_context(
         engine=engine,
         market_data=reads.market_data,
         data_api=reads.data_api,
-        intents=IntentRepo(engine, now=clock.now),
+        intents=IntentRepo(engine, now=clock.now, nudge=nudge_path(config.state_dir)),
         events=EventRepo(engine, now=clock.now),
     )
