@@ -9,6 +9,7 @@ a ``FakeClock``: the path's waits (425, 429, post-only) advance it instantly.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,6 +122,14 @@ def test_429_waits_as_told_within_validity(rig: Rig) -> None:
     assert finish.status is IntentStatus.FILLED
     assert rig.venue.posts == [order.venue_order_id] * 2
     assert rig.clock.time() - start >= 7
+
+
+def test_a_long_retry_after_marks_the_path_busy_for_the_watchdog(rig: Rig) -> None:
+    # A minute-long 429 inside one tick is a deliberate wait: the stall check must not kill it.
+    rig.venue.retry_after = 90
+    finish, _ = rig.run(["429", "fill"], valid_secs=600)  # type: ignore[arg-type]
+    assert finish.status is IntentStatus.FILLED
+    assert rig.path.busy_until - time.monotonic() > 90  # the FakeClock's wait took no real time
 
 
 def test_429_beyond_validity_expires_the_intent_unsent(rig: Rig) -> None:

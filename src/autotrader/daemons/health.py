@@ -18,7 +18,9 @@ class HealthTracker:
 
     The runtime marks the start and end of every ``on_tick``; a tick in flight for longer than
     the stall limit (``stall_after_secs``, or the larger of 60 s and 10 ticks) counts as
-    unhealthy, so a tick awaiting something that never comes ends in a watchdog restart.
+    unhealthy, so a tick awaiting something that never comes ends in a watchdog restart —
+    unless the service says it is waiting on purpose until later (an optional
+    ``busy_until()``, on ``time.monotonic()``: the executor waiting out a venue's 429).
     """
 
     def __init__(self, stall_after_secs: float | None = None) -> None:
@@ -43,8 +45,9 @@ class HealthTracker:
             ok, why = False, f"healthy() raised {type(exc).__name__}: {exc}"
         started = self.tick_started
         if ok and started is not None:
-            running = time.monotonic() - started
-            if running > self.stall_limit(service):
+            now = time.monotonic()
+            running = now - started
+            if running > self.stall_limit(service) and now > _busy_until(service):
                 ok, why = False, f"on_tick has not returned for {running:.0f}s"
         if ok != self.healthy:
             if ok:
@@ -59,3 +62,9 @@ class HealthTracker:
         if self.stall_after_secs is not None:
             return self.stall_after_secs
         return max(DEFAULT_MIN_STALL_SECS, STALL_TICKS * service.tick_secs)
+
+
+def _busy_until(service: Service) -> float:
+    """When a service's deliberate wait ends (optional ``busy_until()``; 0: never busy)."""
+    busy = getattr(service, "busy_until", None)
+    return float(busy()) if callable(busy) else 0.0

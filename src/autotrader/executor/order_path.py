@@ -63,6 +63,7 @@ AMBIGUOUS_GRACE_SECS = 15.0  # clock seconds of looking an ambiguous order up by
 FOLLOW_UP_SECS = 10.0  # real seconds of waiting for a held order's fate or a fill's trade
 LOOKUP_INTERVAL_SECS = 0.2
 MAX_WAIT_SECS = 10.0  # clock seconds between retries when the venue gives no Retry-After
+BUSY_SLACK_SECS = 30.0  # real seconds after a deliberate wait still counted as busy (a request)
 VENUE_UNAVAILABLE = "VENUE_UNAVAILABLE"
 _REJECTED, _FAILED, _EXPIRED = IntentStatus.REJECTED, IntentStatus.FAILED, IntentStatus.EXPIRED
 
@@ -84,6 +85,7 @@ class OrderPath:
         self.books = ExecutorBooks(engine, PendingFills(venue, engine, clock))
         self._markets = MarketCache(clock)
         self._failing: set[str] = set()  # strategies whose venue failure count may be > 0
+        self.busy_until = 0.0  # time.monotonic() until which the path waits on purpose
 
     async def run(self, stored: StoredIntent) -> Finish:
         """Carry a claimed intent to its terminal status; the status and reason given."""
@@ -372,6 +374,9 @@ class OrderPath:
                 _EXPIRED, VENUE_UNAVAILABLE, f"venue unavailable until valid_until: {why}"
             )
         log.warning("intent %s: %s; retrying in %.1fs", intent.id, why, delay)
+        # A deliberate wait (a 429's Retry-After, an engine restart) may outlast the watchdog's
+        # stall limit: say until when the path is busy on purpose, plus one request's time.
+        self.busy_until = time.monotonic() + delay / self._clock.speed + BUSY_SLACK_SECS
         await self._clock.sleep(delay)
 
 

@@ -126,8 +126,14 @@ class ExecutorService:
         await self._venue.aclose()
 
     def healthy(self) -> bool:
-        """Healthy while the venue loop keeps turning."""
-        return time.monotonic() - self._last_turn <= HEALTHY_WITHIN_SECS
+        """Healthy while the venue loop keeps turning, or waits on purpose (``busy_until``)."""
+        now = time.monotonic()
+        return now - self._last_turn <= HEALTHY_WITHIN_SECS or now <= self.busy_until()
+
+    def busy_until(self) -> float:
+        """``time.monotonic()`` until which a long tick is a deliberate wait, not a stall: an
+        intent waiting out a 429 or an engine restart within its validity."""
+        return self._path.busy_until
 
     def status_line(self) -> str:
         """One line for STATUS= and the heartbeat row."""
