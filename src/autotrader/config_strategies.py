@@ -94,6 +94,10 @@ class ScheduleConfig(Frozen):
         return self
 
 
+ExitFraction = Annotated[Decimal, Field(gt=0, le=1, allow_inf_nan=False)]
+"""The share of a position an exit sells, in (0, 1]."""
+
+
 class LimitsConfig(Frozen):
     """Per-strategy risk limits; percentages are of the strategy's allocation or entry price."""
 
@@ -102,6 +106,10 @@ class LimitsConfig(Frozen):
     max_trade_usd: Usd | None = None
     stop_loss_pct: Pct | None = None
     take_profit_pct: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
+    # The share of a position an exit sells when its threshold is first crossed (1: all; a
+    # position's own override, `autotrader position set`, wins).
+    stop_loss_fraction: ExitFraction | None = None
+    take_profit_fraction: ExitFraction | None = None
 
 
 class BtcParams(Frozen):

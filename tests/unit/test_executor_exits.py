@@ -10,6 +10,7 @@ import pytest
 
 from autotrader.cli.position_cmd import UsageError, parse_value
 from autotrader.cli.status_cmd import render_trading
+from autotrader.config_strategies import LimitsConfig
 from autotrader.domain.book import Level, OrderBook
 from autotrader.domain.fees import FREE
 from autotrader.domain.fills import Fill
@@ -52,6 +53,18 @@ def test_override_pct_and_fraction_give_a_partial_take_profit_once() -> None:
     assert exit_triggers(_pos(), _book("0.56"), LIMITS, done) is None  # the rest rides
     stop = exit_triggers(_pos(), _book("0.39"), LIMITS, done)
     assert stop is not None and stop.kind is ExitKind.STOP_LOSS and stop.shares == D(20)
+
+
+def test_the_strategy_limits_give_a_partial_exit_and_an_override_wins() -> None:
+    limits = LimitsConfig(daily_loss_usd=D(10), max_position_pct=D(100),
+                          take_profit_fraction=D("0.25"), stop_loss_fraction=D("0.5"))  # fmt: skip
+    tp = exit_triggers(_pos(), _book("0.70"), LIMITS, overrides_for(None, frozenset(), limits))
+    assert tp is not None and tp.partial and tp.shares == D(5)
+    sl = exit_triggers(_pos(), _book("0.30"), LIMITS, overrides_for(None, frozenset(), limits))
+    assert sl is not None and sl.kind is ExitKind.STOP_LOSS and sl.shares == D(10)
+    row = PositionOverride("s", "m", "Up", take_profit_fraction=D("0.75"))
+    mine = exit_triggers(_pos(), _book("0.70"), LIMITS, overrides_for(row, frozenset(), limits))
+    assert mine is not None and mine.shares == D(15)
 
 
 MARKET = Market(

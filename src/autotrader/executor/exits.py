@@ -5,8 +5,9 @@ trades to ``ExitWatcher.check``. The position's best bid is compared with its av
 price by ``domain.risk_exits.exit_triggers``, with the strategy's ``limits.stop_loss_pct`` /
 ``take_profit_pct`` replaced by the position's overrides (``autotrader position set``).
 
-Partial exits: an override's ``take_profit_fraction`` / ``stop_loss_fraction`` (default 1 =
-everything) sells that fraction when the threshold is first crossed. Once such a partial exit
+Partial exits: ``take_profit_fraction`` / ``stop_loss_fraction`` — a position's override, else
+the strategy's ``limits``, else 1 (everything) — sells that fraction when the threshold is first
+crossed. Once such a partial exit
 has filled for the current holding, take-profit stays quiet (the rest rides) and stop-loss sells
 everything — see risk_exits.py. "Filled" is read from the exit's intent, so a partial exit that
 was rejected or expired is simply proposed again.
@@ -34,6 +35,7 @@ import sqlalchemy as sa
 
 from autotrader.clock import Clock
 from autotrader.config import AppConfig
+from autotrader.config_strategies import LimitsConfig
 from autotrader.domain.intents import IntentStatus
 from autotrader.domain.positions import Position
 from autotrader.domain.risk_exits import ExitOverrides, ExitSignal, exit_intent, exit_triggers
@@ -61,14 +63,21 @@ class _LastExit:
     armed: bool = False  # whether not_before already counts from the intent's end
 
 
-def overrides_for(override: PositionOverride | None, partial_done: frozenset[str]) -> ExitOverrides:
-    """The domain overrides of a stored override row (None: the strategy's limits)."""
+def overrides_for(
+    override: PositionOverride | None,
+    partial_done: frozenset[str],
+    limits: LimitsConfig | None = None,
+) -> ExitOverrides:
+    """The domain overrides of a stored override row (None: the strategy's limits); exit
+    fractions from the row, else from the strategy's ``limits``, else 1 (everything)."""
     o = override or PositionOverride("", "", "")
     return ExitOverrides(
         stop_loss_pct=o.stop_loss_pct,
         take_profit_pct=o.take_profit_pct,
-        stop_loss_fraction=o.stop_loss_fraction or ONE,
-        take_profit_fraction=o.take_profit_fraction or ONE,
+        stop_loss_fraction=o.stop_loss_fraction or (limits and limits.stop_loss_fraction) or ONE,
+        take_profit_fraction=(
+            o.take_profit_fraction or (limits and limits.take_profit_fraction) or ONE
+        ),
         partial_done=frozenset(partial_done),  # type: ignore[arg-type]  # coerced to ExitKind
     )
 
@@ -104,7 +113,7 @@ class ExitWatcher:
             return None
         book = await self._venue.book(pos.token_id)
         done = self._exits.partial_done(pos.strategy, pos.token_id, pos.opened_at)
-        signal = exit_triggers(pos, book, limits, overrides_for(override, done))
+        signal = exit_triggers(pos, book, limits, overrides_for(override, done, cfg.limits))
         if signal is None:
             return None
         self._write(signal, pos, market_slug, outcome)
