@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
+from autotrader.daemons.notify import Notifier
 from autotrader.daemons.service import Service
 
 log = logging.getLogger("autotrader.runtime")
@@ -68,3 +70,20 @@ def _busy_until(service: Service) -> float:
     """When a service's deliberate wait ends (optional ``busy_until()``; 0: never busy)."""
     busy = getattr(service, "busy_until", None)
     return float(busy()) if callable(busy) else 0.0
+
+
+async def feed_watchdog(notifier: Notifier, health: HealthTracker, service: Service | None) -> None:
+    """WATCHDOG=1 every half period while healthy; nothing at all without a watchdog."""
+    period = notifier.watchdog_period
+    if period is None or service is None:
+        return
+    interval = period / 2
+    next_at = time.monotonic()
+    while True:
+        if health.check(service):
+            notifier.watchdog()
+        next_at += interval
+        now = time.monotonic()
+        if next_at < now:  # the loop was blocked: restart the schedule instead of bursting
+            next_at = now + interval
+        await asyncio.sleep(next_at - now)

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from autotrader.clock import Clock
 from autotrader.config import AppConfig, load_config
-from autotrader.daemons.health import HealthTracker
+from autotrader.daemons.health import HealthTracker, feed_watchdog
 from autotrader.daemons.heartbeat import HeartbeatWriter
 from autotrader.daemons.notify import Notifier
 from autotrader.daemons.process import (
@@ -151,7 +151,9 @@ class _Runtime:
         self.sent_status = status
         log.info("%s daemon ready (pid %d): %s", self.name, os.getpid(), status)
         tasks = [
-            asyncio.create_task(self._watchdog_loop(), name="watchdog"),
+            asyncio.create_task(
+                feed_watchdog(self.notifier, self.health, self.service), name="watchdog"
+            ),
             asyncio.create_task(self._status_loop(), name="status"),
             asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
             asyncio.create_task(self._watch_loop(), name="config-watch"),
@@ -346,24 +348,7 @@ class _Runtime:
         if wakeup is not None:
             wakeup.set()
 
-    # -- watchdog and status -----------------------------------------------------------------
-    async def _watchdog_loop(self) -> None:
-        """WATCHDOG=1 every half period while healthy; nothing at all without a watchdog."""
-        period = self.notifier.watchdog_period
-        service = self.service
-        if period is None or service is None:
-            return
-        interval = period / 2
-        next_at = time.monotonic()
-        while True:
-            if self.health.check(service):
-                self.notifier.watchdog()
-            next_at += interval
-            now = time.monotonic()
-            if next_at < now:  # the loop was blocked: restart the schedule instead of bursting
-                next_at = now + interval
-            await asyncio.sleep(next_at - now)
-
+    # -- status ------------------------------------------------------------------------------
     async def _status_loop(self) -> None:
         while True:
             await asyncio.sleep(STATUS_REFRESH_SECS)

@@ -217,18 +217,27 @@ class Replay:
 def replay(fills: Iterable[StrategyFill], settlements: Iterable[StrategySettlement] = ()) -> Replay:
     """Apply all fills and settlements in time order (a fill before a settlement at the same
     instant, otherwise the given order). ``DuplicateFill`` on a repeated trade id."""
+    fills = list(fills)
     seen: set[str] = set()
-    items: list[tuple[datetime, int, int, StrategyFill | StrategySettlement]] = []
-    for i, sf in enumerate(fills):
+    for sf in fills:
         if sf.fill.trade_id in seen:
             raise DuplicateFill(f"trade {sf.fill.trade_id} is already recorded")
         seen.add(sf.fill.trade_id)
-        items.append((sf.fill.ts, 0, i, sf))
-    for i, ss in enumerate(settlements):
-        items.append((ss.settlement.ts, 1, i, ss))
+    return extend_replay(Replay({}, ()), fills, settlements)
+
+
+def extend_replay(
+    history: Replay, fills: Iterable[StrategyFill], settlements: Iterable[StrategySettlement] = ()
+) -> Replay:
+    """``history`` with more fills and settlements applied, ordered as ``replay`` orders them
+    (the caller knows they come after everything in ``history``)."""
+    items: list[tuple[datetime, int, int, StrategyFill | StrategySettlement]] = [
+        (sf.fill.ts, 0, i, sf) for i, sf in enumerate(fills)
+    ]
+    items += [(ss.settlement.ts, 1, i, ss) for i, ss in enumerate(settlements)]
     items.sort(key=lambda it: (it[0], it[1], it[2]))
-    positions: dict[PositionKey, Position] = {}
-    events: list[PnlEvent] = []
+    positions: dict[PositionKey, Position] = dict(history.positions)
+    events: list[PnlEvent] = list(history.events)
     for _, _, _, item in items:
         pos = positions.get(item.key) or Position(*item.key)
         if isinstance(item, StrategyFill):

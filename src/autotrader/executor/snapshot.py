@@ -36,14 +36,10 @@ from autotrader.config_strategies import StrategyConfig
 from autotrader.domain.ledger import Ledger, OpenOrder
 from autotrader.domain.orders import Side
 from autotrader.domain.positions import (
-    PnlEvent,
-    Position,
-    PositionKey,
     Replay,
     StrategyFill,
     StrategySettlement,
-    apply_fill,
-    apply_settlement,
+    extend_replay,
 )
 from autotrader.executor.archive import fold
 from autotrader.executor.books import Snapshot
@@ -138,12 +134,12 @@ class SnapshotCache:
         )
         old_f = [sf for sf in fills if newest is None or sf.fill.ts < newest]
         old_s = [ss for ss in settlements if newest is None or ss.settlement.ts < newest]
-        self._base = _extend(base, old_f, old_s)
+        self._base = extend_replay(base, old_f, old_s)
         if newest is not None and len(self._base.events) >= self._fold_at:
             self._base = fold(self._base, newest - KEEP_UNFOLDED)
             self._fold_at = len(self._base.events) + self._fold_every
         self._base_counts = (base_counts[0] + len(old_f), base_counts[1] + len(old_s))
-        self._history = _extend(self._base, fills[len(old_f) :], settlements[len(old_s) :])
+        self._history = extend_replay(self._base, fills[len(old_f) :], settlements[len(old_s) :])
         self._counts = (base_counts[0] + len(fills), base_counts[1] + len(settlements))
         self._last_ts, self._ledgers = newest, {}
 
@@ -167,28 +163,6 @@ def _since(engine: sa.Engine, ts: datetime) -> tuple[list[StrategyFill], list[St
         StrategySettlement(r.strategy, r.settlement) for r in SettlementRepo(engine).since(ts)
     ]
     return fills, settled
-
-
-def _extend(
-    history: Replay, fills: list[StrategyFill], settlements: list[StrategySettlement]
-) -> Replay:
-    """``history`` with newer fills and settlements applied, as ``replay`` orders them."""
-    items: list[tuple[datetime, int, int, StrategyFill | StrategySettlement]] = [
-        (sf.fill.ts, 0, i, sf) for i, sf in enumerate(fills)
-    ]
-    items += [(ss.settlement.ts, 1, i, ss) for i, ss in enumerate(settlements)]
-    items.sort(key=lambda it: (it[0], it[1], it[2]))
-    positions: dict[PositionKey, Position] = dict(history.positions)
-    events: list[PnlEvent] = list(history.events)
-    for _, _, _, item in items:
-        pos = positions.get(item.key) or Position(*item.key)
-        if isinstance(item, StrategyFill):
-            pos, event = apply_fill(pos, item.fill)
-        else:
-            pos, event = apply_settlement(pos, item.settlement)
-        positions[item.key] = pos
-        events.append(event)
-    return Replay(positions, tuple(events))
 
 
 def open_reservations(conn: sa.Connection) -> tuple[OpenOrder, ...]:
