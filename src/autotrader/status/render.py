@@ -104,7 +104,7 @@ def _changed(
         # Kept between renders for every strategy: keyed by its name (the configuration's
         # string, not a new one per render), raw bytes rather than hex, and the old object
         # when unchanged: a new one, made among the render's garbage, would pin its memory.
-        digests[view.name] = known if known == digest and known is not None else digest
+        digests[view.name] = known if known == digest else digest
     return previous is None or known != digest
 
 

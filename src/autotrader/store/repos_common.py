@@ -18,12 +18,19 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from autotrader.store.db import immediate
 
 Now = Callable[[], datetime]
+
+
+def table_of(model: Any) -> sa.Table:
+    """The ``Table`` of a mapped class, typed as one (``__table__`` is a FromClause to mypy),
+    for the Core statements of hot paths."""
+    return sa.Table(model.__tablename__, model.metadata)
 
 
 def utc_now() -> datetime:

@@ -20,7 +20,7 @@ from autotrader.domain.fills import Fill, Liquidity, Settlement
 from autotrader.domain.orders import Side
 from autotrader.store.db import insert_for
 from autotrader.store.models import FillRow, SettlementRow
-from autotrader.store.repos_common import read_session
+from autotrader.store.repos_common import read_session, table_of
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def insert_fill(conn: sa.Connection, fill: Fill, *, order_id: str | None, strate
 def position_fills(conn: sa.Connection, strategy: str, token_id: str) -> list[Fill]:
     """Every fill of ``strategy`` in ``token_id`` on ``conn``, in replay order: the history of
     one position (a sale's realized P&L), not of everything the strategy ever traded."""
-    table: sa.Table = FillRow.__table__  # type: ignore[assignment]
+    table = table_of(FillRow)
     query = (
         sa.select(table)
         .where(table.c.strategy == strategy, table.c.token_id == token_id)

@@ -31,6 +31,7 @@ from autotrader.store.repos_common import (
     check_limit,
     one_line,
     read_session,
+    table_of,
     utc_now,
     write_session,
 )
@@ -38,7 +39,7 @@ from autotrader.store.repos_common import (
 # The risk reason (domain/risk.py RiskReason.INTENT_EXPIRED) for intents expired unclaimed.
 INTENT_EXPIRED = "INTENT_EXPIRED"
 _OPEN = (IntentStatus.PENDING.value, IntentStatus.CLAIMED.value)
-_INTENTS: sa.Table = OrderIntentRow.__table__  # type: ignore[assignment]
+_INTENTS = table_of(OrderIntentRow)
 _CLAIM = (
     sa.select(_INTENTS)
     .where(_INTENTS.c.status == IntentStatus.PENDING.value)

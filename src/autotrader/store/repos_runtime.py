@@ -25,6 +25,7 @@ from autotrader.store.repos_common import (
     check_limit,
     one_line,
     read_session,
+    table_of,
     to_json_payload,
     utc_now,
     write_session,
@@ -158,7 +159,7 @@ def insert_event(
     """``EventRepo.record`` on ``conn``, inside the caller's transaction; the event's id."""
     if not type:
         raise ValueError("an event needs a type")
-    table: sa.Table = NotificationEventRow.__table__  # type: ignore[assignment]
+    table = table_of(NotificationEventRow)
     values = {"type": type, "strategy": strategy, "created_at": now}
     stmt = table.insert().values(payload=to_json_payload(payload), **values)
     return int(conn.execute(stmt.returning(table.c.id)).scalar_one())

@@ -24,13 +24,12 @@ from sqlalchemy.engine import Connection, Engine
 from autotrader.store.db import immediate, insert_for
 from autotrader.store.models import StrategyRuntimeRow
 from autotrader.store.models_scheduler import StrategyRunRow, StrategyStateRow
-from autotrader.store.repos_common import Now, check_limit, utc_now
+from autotrader.store.repos_common import Now, check_limit, table_of, utc_now
 
 KEEP_RUNS = 50
 Desired = Literal["running", "stopped"]
-# The mapped tables, typed as Table (``__table__`` is only a FromClause to mypy).
-_STATE = sa.Table("strategy_state", StrategyStateRow.metadata)
-_RUNS = sa.Table("strategy_runs", StrategyRunRow.metadata)
+_STATE = table_of(StrategyStateRow)
+_RUNS = table_of(StrategyRunRow)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from autotrader.store.repos_common import (
     check_limit,
     one_line,
     read_session,
+    table_of,
     utc_now,
     write_session,
 )
@@ -59,7 +60,7 @@ OPEN_STATUSES: frozenset[OrderStatus] = frozenset(
     {OrderStatus.LIVE, OrderStatus.DELAYED, OrderStatus.PARTIALLY_FILLED}
 )
 _NON_TERMINAL = sorted(s.value for s in OrderStatus if s not in TERMINAL)
-_ORDERS: sa.Table = OrderRow.__table__  # type: ignore[assignment]
+_ORDERS = table_of(OrderRow)
 _INSERT = _ORDERS.insert()
 _LOCK = sa.select(_ORDERS).where(_ORDERS.c.id == sa.bindparam("id")).with_for_update()
 
