@@ -100,11 +100,12 @@ def _lateness(db: Path, since: float) -> tuple[list[float], dict[str, int]]:
     import sqlalchemy as sa
 
     from autotrader.store.db import create_db_engine
-    from autotrader.store.models_scheduler import StrategyRunRow as R
+    from autotrader.store.models_scheduler import STRATEGY_RUNS
 
     engine = create_db_engine(f"sqlite:///{db}")
-    query = sa.select(R.started_at, R.scheduled_for, R.outcome, R.error).where(
-        R.trigger == "schedule"
+    r = STRATEGY_RUNS.c
+    query = sa.select(r.started_at, r.scheduled_for, r.outcome, r.error).where(
+        r.trigger == "schedule"
     )
     late: list[float] = []
     outcomes: dict[str, int] = {}

@@ -32,15 +32,14 @@ from autotrader.status.writer import write_site
 from autotrader.store import migrate
 from autotrader.store.db import create_db_engine
 from autotrader.store.models import (
-    Base,
-    DaemonHeartbeat,
-    FillRow,
-    NotificationEventRow,
-    OrderRow,
-    StrategyRuntimeRow,
+    DAEMON_HEARTBEATS,
+    FILLS,
+    NOTIFICATION_EVENTS,
+    ORDERS,
+    STRATEGY_RUNTIME,
 )
-from autotrader.store.models_pipeline import WatchlistRow
-from autotrader.store.models_scheduler import StrategyRunRow, StrategyStateRow
+from autotrader.store.models_pipeline import WATCHLIST
+from autotrader.store.models_scheduler import STRATEGY_RUNS, STRATEGY_STATE
 
 STRATEGIES = 100
 FILLS_PER_STRATEGY = 100
@@ -202,23 +201,23 @@ def _side_rows(name: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return watch, events
 
 
-def _rows() -> dict[type[Base], list[dict[str, Any]]]:
+def _rows() -> dict[sa.Table, list[dict[str, Any]]]:
     """Every row of the data set, by table."""
     rng = random.Random(6)
-    tables: dict[type[Base], list[dict[str, Any]]] = defaultdict(list)
+    tables: dict[sa.Table, list[dict[str, Any]]] = defaultdict(list)
     for i, name in enumerate(_names()):
         fills, orders = _trading_rows(name, rng)
         state, runs = _scheduler_rows(i, name)
         watch, events = _side_rows(name)
-        tables[FillRow] += fills
-        tables[OrderRow] += orders
-        tables[StrategyStateRow].append(state)
-        tables[StrategyRunRow] += runs
-        tables[WatchlistRow] += watch
-        tables[NotificationEventRow] += events
+        tables[FILLS] += fills
+        tables[ORDERS] += orders
+        tables[STRATEGY_STATE].append(state)
+        tables[STRATEGY_RUNS] += runs
+        tables[WATCHLIST] += watch
+        tables[NOTIFICATION_EVENTS] += events
         if i % 10 == 4:  # a tenth of them paused
             pause = {"strategy": name, "paused": True, "pause_reason": "daily loss limit"}
-            tables[StrategyRuntimeRow].append(
+            tables[STRATEGY_RUNTIME].append(
                 {
                     **pause,
                     "paused_at": NOW,
@@ -228,7 +227,7 @@ def _rows() -> dict[type[Base], list[dict[str, Any]]]:
                 }
             )
     beat = {"pid": 1, "host": "h", "started_at": NOW, "last_beat_at": NOW, "state": "running"}
-    tables[DaemonHeartbeat] = [
+    tables[DAEMON_HEARTBEATS] = [
         {**beat, "daemon": d, "status": "ok"} for d in ("signal", "scheduler", "executor")
     ]
     return tables
@@ -262,7 +261,7 @@ def _add_fill(engine: sa.Engine, n: int) -> None:
         "strategy-000", f"extra-{n}", "strategy-000-tok-49", "SELL", Decimal("0.5"), Decimal(1), ts
     )
     with engine.begin() as conn:
-        conn.execute(sa.insert(FillRow), [row])
+        conn.execute(sa.insert(FILLS), [row])
 
 
 def _line(label: str, figures: tuple[float, float], note: str = "") -> None:
@@ -271,7 +270,7 @@ def _line(label: str, figures: tuple[float, float], note: str = "") -> None:
 
 
 def _extended_ms(
-    config: AppConfig, engine: sa.Engine, cache: HistoryCache, digests: dict[str, str] | None
+    config: AppConfig, engine: sa.Engine, cache: HistoryCache, digests: dict[str, bytes] | None
 ) -> tuple[float, float]:
     """Median gather after one new fill each time (the insert itself is not timed); with
     ``digests``, also the incremental render the writer does (changed pages + the index)."""
@@ -282,7 +281,7 @@ def _extended_ms(
         t0, c0 = time.perf_counter(), time.process_time()
         snap = gather(config, engine, now=NOW, real_now=NOW, history=cache)
         if digests is not None:
-            current: dict[str, str] = {}
+            current: dict[str, bytes] = {}
             pages = list(render_pages(snap, config.source_path, digests, current))
             assert len(pages) == 2, "one strategy changed: its page and the index"
             digests.clear()
@@ -296,7 +295,7 @@ def _measure(config: AppConfig, folder: Path) -> dict[str, tuple[float, float]]:
     engine = create_db_engine(config.database_url)
     cache = HistoryCache()
     snap = gather(config, engine, now=NOW, real_now=NOW, history=cache)
-    digests: dict[str, str] = {}
+    digests: dict[str, bytes] = {}
     list(render_pages(snap, config.source_path, None, digests))  # warm-up: compiles templates
     out = folder / "www"
     figures = {

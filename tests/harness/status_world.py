@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from autotrader.domain.fills import Fill, Settlement
 from autotrader.domain.markets import Window
@@ -30,7 +30,7 @@ from autotrader.domain.signals import Direction, Signal
 from autotrader.fsutil import atomic_write
 from autotrader.store import migrate
 from autotrader.store.db import create_db_engine
-from autotrader.store.models_scheduler import StrategyRunRow, StrategyStateRow
+from autotrader.store.models_scheduler import STRATEGY_RUNS, STRATEGY_STATE
 from autotrader.store.repos import HeartbeatRepo
 from autotrader.store.repos_runtime import EventRepo, StrategyRuntimeRepo
 from autotrader.store.repos_trading import FillRepo, OrderRepo, SettlementRepo
@@ -139,39 +139,41 @@ def _at(minutes: float) -> datetime:
 def _scheduler(engine: sa.Engine) -> None:
     def state(
         name: str, started: float, runs: int, ok: int, failing: int, error: str | None
-    ) -> StrategyStateRow:
-        return StrategyStateRow(
-            strategy=name,
-            desired=None,
-            started_at=_at(started),
-            last_run_at=_at(1),
-            next_run_at=NOW + timedelta(minutes=4),
-            last_outcome="failed" if failing else "ok",
-            last_error=error,
-            consecutive_failures=failing,
-            executions=runs,
-            successes=ok,
-            failures=runs - ok,
-            updated_at=_at(1),
-        )
+    ) -> dict[str, Any]:
+        return {
+            "strategy": name,
+            "desired": None,
+            "started_at": _at(started),
+            "last_run_at": _at(1),
+            "next_run_at": NOW + timedelta(minutes=4),
+            "last_outcome": "failed" if failing else "ok",
+            "last_error": error,
+            "consecutive_failures": failing,
+            "executions": runs,
+            "successes": ok,
+            "failures": runs - ok,
+            "updated_at": _at(1),
+        }
 
-    rows: list[object] = [
+    states = [
         state("alpha", 180, 5, 5, 0, None),
         state("beta", 24 * 60, 3, 3, 0, None),
         state("delta", 10, 2, 0, 2, "boom <b>bold</b>"),
     ]
+    runs: list[dict[str, Any]] = []
     for i in range(5):
         nodes = [
             {"node": "stream_markets", "in": 0, "out": 12},
             {"node": "add_to_watchlist", "in": 12, "out": 2},
         ]
-        rows.append(_run("alpha", 5 * i + 1, "ok", nodes, intents=1 if i == 0 else 0))
+        runs.append(_run("alpha", 5 * i + 1, "ok", nodes, intents=1 if i == 0 else 0))
     for i in range(3):
-        rows.append(_run("beta", 15 * i + 2, "ok", [], intents=0))
+        runs.append(_run("beta", 15 * i + 2, "ok", [], intents=0))
     for i in range(2):
-        rows.append(_run("delta", 5 * i + 1, "failed", [], error=f"boom <b>bold</b> #{i}"))
-    with Session(engine) as session, session.begin():
-        session.add_all(rows)
+        runs.append(_run("delta", 5 * i + 1, "failed", [], error=f"boom <b>bold</b> #{i}"))
+    with engine.begin() as conn:
+        conn.execute(sa.insert(STRATEGY_STATE), states)
+        conn.execute(sa.insert(STRATEGY_RUNS), runs)
 
 
 def _run(
@@ -182,19 +184,19 @@ def _run(
     *,
     intents: int = 0,
     error: str | None = None,
-) -> StrategyRunRow:
-    return StrategyRunRow(
-        strategy=name,
-        started_at=_at(ago),
-        ended_at=_at(ago) + timedelta(seconds=2),
-        outcome=outcome,
-        nodes=nodes,
-        intents_created=intents,
-        error=error,
-        note=None,
-        scheduled_for=_at(ago),
-        trigger="schedule",
-    )
+) -> dict[str, Any]:
+    return {
+        "strategy": name,
+        "started_at": _at(ago),
+        "ended_at": _at(ago) + timedelta(seconds=2),
+        "outcome": outcome,
+        "nodes": nodes,
+        "intents_created": intents,
+        "error": error,
+        "note": None,
+        "scheduled_for": _at(ago),
+        "trigger": "schedule",
+    }
 
 
 def _order(engine: sa.Engine, oid: str, strategy: str, token: str, slug: str, side: Side) -> None:

@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from autotrader.errors import ConfigError, OperationalError
 from autotrader.store import migrate
 from autotrader.store.db import create_db_engine
-from autotrader.store.models import Base
+from autotrader.store.models import metadata
 from harness.store import run_gated
 
 
@@ -47,7 +47,7 @@ def test_models_equal_migrations(database_url: str) -> None:
     try:
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
-            diff = compare_metadata(context, Base.metadata)
+            diff = compare_metadata(context, metadata)
     finally:
         engine.dispose()
     assert diff == []

@@ -190,8 +190,9 @@ def _read(args: argparse.Namespace) -> int:
 
 
 def _exists(engine: sa.Engine, event_id: int) -> bool:
-    from autotrader.store.models import NotificationEventRow
+    from autotrader.store.models import NOTIFICATION_EVENTS
 
-    query = sa.select(NotificationEventRow.id).where(NotificationEventRow.id == event_id)
+    ev = NOTIFICATION_EVENTS.c
+    query = sa.select(ev.id).where(ev.id == event_id)
     with engine.connect() as conn:
         return conn.execute(query).first() is not None

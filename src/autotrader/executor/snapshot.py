@@ -43,7 +43,7 @@ from autotrader.domain.positions import (
 )
 from autotrader.executor.archive import fold
 from autotrader.executor.books import Snapshot
-from autotrader.store.models import FillRow, OrderRow, SettlementRow
+from autotrader.store.models import FILLS, ORDERS, SETTLEMENTS
 from autotrader.store.repos_trading import OPEN_STATUSES, FillRepo, SettlementRepo
 
 Counts = tuple[int, int]
@@ -145,8 +145,8 @@ class SnapshotCache:
 
 
 _COUNTS = sa.select(
-    sa.select(sa.func.count()).select_from(FillRow).scalar_subquery(),
-    sa.select(sa.func.count()).select_from(SettlementRow).scalar_subquery(),
+    sa.select(sa.func.count()).select_from(FILLS).scalar_subquery(),
+    sa.select(sa.func.count()).select_from(SETTLEMENTS).scalar_subquery(),
 )
 
 
@@ -179,7 +179,7 @@ def open_reservations(conn: sa.Connection) -> tuple[OpenOrder, ...]:
 
 
 def _reservations_query() -> sa.Select[str, str, str, Decimal | None, int]:
-    o = OrderRow
+    o = ORDERS.c
     units = sa.func.round((o.size - o.size_matched) * _UNIT)
     return (
         sa.select(

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from autotrader.clock import Clock
 from autotrader.domain.orders import OrderStatus
 from autotrader.executor.sync import OrderSync, move
-from autotrader.store.models import OrderRow
+from autotrader.store.models import ORDERS
 from autotrader.store.repos_trading import OrderRepo, StoredOrder
 from autotrader.venue.base import Venue
 
@@ -73,7 +73,7 @@ class _State:
 def _states(engine: sa.Engine, statuses: tuple[OrderStatus, ...]) -> list[_State]:
     """What the comparison needs of our orders in ``statuses``: four plain columns, not whole
     rows (hundreds of resting orders are compared every pass)."""
-    o = OrderRow
+    o = ORDERS.c
     query = sa.select(o.id, o.venue_order_id, o.status, o.size_matched).where(
         o.status.in_([s.value for s in statuses]), o.venue_order_id.is_not(None)
     )

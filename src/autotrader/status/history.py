@@ -26,7 +26,7 @@ from autotrader.domain.ledger import Ledger
 from autotrader.domain.orders import Side
 from autotrader.domain.positions import StrategyFill, StrategySettlement
 from autotrader.status.trades import History, Walker, ordered
-from autotrader.store.models import FillRow, SettlementRow
+from autotrader.store.models import FILLS, SETTLEMENTS
 
 Counts = tuple[int, int]
 # strategy → (what its ledger was computed from, the ledger); see snapshot._strategies.
@@ -94,8 +94,8 @@ class HistoryCache:
 
 
 def _counts(conn: sa.Connection) -> Counts:
-    n_fills = conn.execute(sa.select(sa.func.count()).select_from(FillRow)).scalar_one()
-    n_settled = conn.execute(sa.select(sa.func.count()).select_from(SettlementRow)).scalar_one()
+    n_fills = conn.execute(sa.select(sa.func.count()).select_from(FILLS)).scalar_one()
+    n_settled = conn.execute(sa.select(sa.func.count()).select_from(SETTLEMENTS)).scalar_one()
     return int(n_fills), int(n_settled)
 
 
@@ -103,7 +103,7 @@ def _read(
     conn: sa.Connection, tokens: dict[str, tuple[str, str]], after: datetime | None
 ) -> tuple[list[StrategyFill], list[StrategySettlement]]:
     """Fills and settlements (newer than ``after``), oldest first; settled tokens' names."""
-    f, s = FillRow, SettlementRow
+    f, s = FILLS.c, SETTLEMENTS.c
     fq = sa.select(
         f.strategy,
         f.trade_id,

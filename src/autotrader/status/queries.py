@@ -1,6 +1,6 @@
 """Every read the status page makes, in one read-only pass over the database.
 
-Plain Core selects on one connection (no ORM objects, no writes): the page is rendered every
+Plain Core selects on one connection (no writes): the page is rendered every
 ``refresh_secs`` by the scheduler, so this is the part that must stay cheap with thousands of
 fills. Tables that do not exist yet (a database migrated by an older version) read as empty.
 """
@@ -21,15 +21,15 @@ from autotrader.domain.positions import PositionError, Replay, StrategyFill
 from autotrader.status.history import HistoryCache
 from autotrader.status.trades import History
 from autotrader.store.models import (
-    DaemonHeartbeat,
-    FillRow,
-    NotificationEventRow,
-    OrderRow,
-    SettlementRow,
-    StrategyRuntimeRow,
+    DAEMON_HEARTBEATS,
+    FILLS,
+    NOTIFICATION_EVENTS,
+    ORDERS,
+    SETTLEMENTS,
+    STRATEGY_RUNTIME,
 )
-from autotrader.store.models_pipeline import WatchlistRow
-from autotrader.store.models_scheduler import StrategyRunRow, StrategyStateRow
+from autotrader.store.models_pipeline import WATCHLIST
+from autotrader.store.models_scheduler import STRATEGY_RUNS, STRATEGY_STATE
 from autotrader.store.repos import Heartbeat
 from autotrader.store.repos_trading import OPEN_STATUSES
 
@@ -133,22 +133,22 @@ def read_all(engine: sa.Engine, now: datetime, history: HistoryCache | None = No
     with engine.connect() as conn, conn.begin():
         present = set(sa.inspect(conn).get_table_names())
         readers = (
-            (StrategyStateRow.__tablename__, _states),
-            (StrategyRuntimeRow.__tablename__, _runtime),
-            (StrategyRunRow.__tablename__, _runs),
-            (WatchlistRow.__tablename__, _watchlist),
-            (NotificationEventRow.__tablename__, _events),
-            (OrderRow.__tablename__, _orders),
-            (DaemonHeartbeat.__tablename__, _heartbeats),
+            (STRATEGY_STATE.name, _states),
+            (STRATEGY_RUNTIME.name, _runtime),
+            (STRATEGY_RUNS.name, _runs),
+            (WATCHLIST.name, _watchlist),
+            (NOTIFICATION_EVENTS.name, _events),
+            (ORDERS.name, _orders),
+            (DAEMON_HEARTBEATS.name, _heartbeats),
         )
         for table, reader in readers:
             if table in present:
                 reader(conn, data)
         missing = [t for t, _ in readers if t not in present]
-        if {FillRow.__tablename__, SettlementRow.__tablename__} <= present:
+        if {FILLS.name, SETTLEMENTS.name} <= present:
             _history(conn, data, history or HistoryCache())
         else:
-            missing += [FillRow.__tablename__, SettlementRow.__tablename__]
+            missing += [FILLS.name, SETTLEMENTS.name]
         data.missing_tables = tuple(missing)
     return data
 
@@ -167,7 +167,7 @@ def _history(conn: sa.Connection, data: DbData, cache: HistoryCache) -> None:
 
 
 def _states(conn: sa.Connection, data: DbData) -> None:
-    s = StrategyStateRow
+    s = STRATEGY_STATE.c
     query = sa.select(
         s.strategy,
         s.desired,
@@ -186,13 +186,13 @@ def _states(conn: sa.Connection, data: DbData) -> None:
 
 
 def _runtime(conn: sa.Connection, data: DbData) -> None:
-    r = StrategyRuntimeRow
+    r = STRATEGY_RUNTIME.c
     for name, paused, reason in conn.execute(sa.select(r.strategy, r.paused, r.pause_reason)).all():
         data.runtime[name] = RuntimeRow(bool(paused), reason)
 
 
 def _runs(conn: sa.Connection, data: DbData) -> None:
-    r = StrategyRunRow
+    r = STRATEGY_RUNS.c
     query = sa.select(
         r.strategy,
         r.started_at,
@@ -212,7 +212,7 @@ def _runs(conn: sa.Connection, data: DbData) -> None:
 
 
 def _watchlist(conn: sa.Connection, data: DbData) -> None:
-    w = WatchlistRow
+    w = WATCHLIST.c
     query = sa.select(
         w.strategy,
         w.market_slug,
@@ -233,7 +233,7 @@ def _watchlist(conn: sa.Connection, data: DbData) -> None:
 
 
 def _events(conn: sa.Connection, data: DbData) -> None:
-    e = NotificationEventRow
+    e = NOTIFICATION_EVENTS.c
     query = (
         sa.select(e.strategy, e.type, e.created_at, e.payload)
         .order_by(e.id.desc())
@@ -247,7 +247,7 @@ def _events(conn: sa.Connection, data: DbData) -> None:
 
 
 def _orders(conn: sa.Connection, data: DbData) -> None:
-    o = OrderRow
+    o = ORDERS.c
     query = sa.select(
         o.strategy,
         o.token_id,
@@ -273,7 +273,7 @@ def _orders(conn: sa.Connection, data: DbData) -> None:
 
 
 def _heartbeats(conn: sa.Connection, data: DbData) -> None:
-    h = DaemonHeartbeat
+    h = DAEMON_HEARTBEATS.c
     query = sa.select(
         h.daemon, h.pid, h.host, h.started_at, h.last_beat_at, h.state, h.status
     ).order_by(h.daemon)

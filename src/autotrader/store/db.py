@@ -157,11 +157,11 @@ def immediate(engine: Engine) -> Engine:
     return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
 
 
-def insert_for(engine: Engine | Connection, table: Any) -> Any:
+def insert_for(engine: Engine | Connection, table: sa.Table) -> Any:
     """``INSERT`` with ``on_conflict_do_update/nothing`` for the engine's dialect (upserts).
 
-    ``table`` is a Table or a mapped class. Returns the dialect's Insert construct, so upserts
-    are written once and run on both SQLite and PostgreSQL.
+    Returns the dialect's Insert construct, so upserts are written once and run on both SQLite
+    and PostgreSQL.
     """
     # Imported per dialect: the PostgreSQL dialect is ~1 MB resident a SQLite daemon never uses.
     name = engine.dialect.name

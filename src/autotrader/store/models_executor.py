@@ -1,6 +1,6 @@
 """Executor additions: paper venue state, position overrides, exits, redeemable (issue 4).
 
-Imported at the end of ``models.py`` so every table is on ``Base.metadata``; migration 0006.
+Imported at the end of ``models.py`` so every table is on ``metadata``; migration 0006.
 
 * ``position_overrides`` — per (strategy, market, outcome) stop-loss / take-profit overrides
   and partial-exit fractions, set with ``autotrader position set``.
@@ -15,116 +15,112 @@ Imported at the end of ``models.py`` so every table is on ``Base.metadata``; mig
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
-
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
 
-from autotrader.store.models import Base
+from autotrader.store.models import metadata
+from autotrader.store.types import Money, UTCDateTime
 
 _ID = 64
 _VENUE_ID = 128
-_SLUG = 255
 
 
-class PositionOverrideRow(Base):
-    """Exit limits of one position that replace its strategy's ``limits`` (NULL: keep them)."""
+# Exit limits of one position that replace its strategy's ``limits`` (NULL: keep them).
+POSITION_OVERRIDES = sa.Table(
+    "position_overrides",
+    metadata,
+    sa.Column("strategy", sa.String(_ID), primary_key=True),
+    sa.Column("market_slug", sa.String(255), primary_key=True),
+    sa.Column("outcome", sa.String(_ID), primary_key=True),
+    sa.Column("stop_loss_pct", Money()),
+    sa.Column("take_profit_pct", Money()),
+    sa.Column("stop_loss_fraction", Money()),
+    sa.Column("take_profit_fraction", Money()),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
 
-    __tablename__ = "position_overrides"
 
-    strategy: Mapped[str] = mapped_column(sa.String(_ID), primary_key=True)
-    market_slug: Mapped[str] = mapped_column(sa.String(_SLUG), primary_key=True)
-    outcome: Mapped[str] = mapped_column(sa.String(_ID), primary_key=True)
-    stop_loss_pct: Mapped[Decimal | None]
-    take_profit_pct: Mapped[Decimal | None]
-    stop_loss_fraction: Mapped[Decimal | None]
-    take_profit_fraction: Mapped[Decimal | None]
-    updated_at: Mapped[datetime]
-
-
-class ExitIntentRow(Base):
-    """A SELL intent the position watcher wrote (written just before the intent itself)."""
-
-    __tablename__ = "exit_intents"
-    __table_args__ = (sa.Index(None, "strategy", "token_id"),)
-
-    intent_id: Mapped[str] = mapped_column(sa.String(_ID), primary_key=True)
-    strategy: Mapped[str] = mapped_column(sa.String(_ID))
-    token_id: Mapped[str] = mapped_column(sa.String(_VENUE_ID))
-    kind: Mapped[str] = mapped_column(sa.String(16))
-    partial: Mapped[bool]
+# A SELL intent the position watcher wrote (written just before the intent itself).
+EXIT_INTENTS = sa.Table(
+    "exit_intents",
+    metadata,
+    sa.Column("intent_id", sa.String(_ID), primary_key=True),
+    sa.Column("strategy", sa.String(_ID), nullable=False),
+    sa.Column("token_id", sa.String(_VENUE_ID), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("partial", sa.Boolean(), nullable=False),
     # The position's opened_at: a partial exit done for an earlier holding does not count.
-    position_opened_at: Mapped[datetime | None]
-    created_at: Mapped[datetime]
+    sa.Column("position_opened_at", UTCDateTime()),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Index(None, "strategy", "token_id"),
+)
 
 
-class PositionRedemptionRow(Base):
-    """A settled winning live position whose tokens are still to be redeemed on-chain."""
-
-    __tablename__ = "position_redemptions"
-
-    strategy: Mapped[str] = mapped_column(sa.String(_ID), primary_key=True)
-    market_slug: Mapped[str] = mapped_column(sa.String(_SLUG), primary_key=True)
-    token_id: Mapped[str] = mapped_column(sa.String(_VENUE_ID), primary_key=True)
-    outcome: Mapped[str] = mapped_column(sa.String(_ID))
-    shares: Mapped[Decimal]
-    payout_usd: Mapped[Decimal]
-    status: Mapped[str] = mapped_column(sa.String(16))  # redeemable | redeemed
-    created_at: Mapped[datetime]
-    redeemed_at: Mapped[datetime | None]
-
-
-class PaperOrderRow(Base):
-    """An order the paper venue accepted: its request and how far it got."""
-
-    __tablename__ = "paper_orders"
-    __table_args__ = (sa.Index(None, "status"),)
-
-    venue_order_id: Mapped[str] = mapped_column(sa.String(_VENUE_ID), primary_key=True)
-    client_order_id: Mapped[str] = mapped_column(sa.String(_VENUE_ID))
-    token_id: Mapped[str] = mapped_column(sa.String(_VENUE_ID))
-    side: Mapped[str] = mapped_column(sa.String(8))
-    order_type: Mapped[str] = mapped_column(sa.String(8))
-    req_price: Mapped[Decimal | None]
-    req_size: Mapped[Decimal | None]
-    req_amount_usd: Mapped[Decimal | None]
-    post_only: Mapped[bool]
-    expires_at: Mapped[datetime | None]
-    tick_size: Mapped[Decimal | None]
-    neg_risk: Mapped[bool | None]
-    price: Mapped[Decimal]
-    size: Mapped[Decimal]
-    status: Mapped[str] = mapped_column(sa.String(24))
-    matched: Mapped[Decimal]
-    n_fills: Mapped[int]
-    created_at: Mapped[datetime]
+# A settled winning live position whose tokens are still to be redeemed on-chain.
+POSITION_REDEMPTIONS = sa.Table(
+    "position_redemptions",
+    metadata,
+    sa.Column("strategy", sa.String(_ID), primary_key=True),
+    sa.Column("market_slug", sa.String(255), primary_key=True),
+    sa.Column("token_id", sa.String(_VENUE_ID), primary_key=True),
+    sa.Column("outcome", sa.String(_ID), nullable=False),
+    sa.Column("shares", Money(), nullable=False),
+    sa.Column("payout_usd", Money(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("redeemed_at", UTCDateTime()),
+)
 
 
-class PaperFillRow(Base):
-    """A trade of the paper venue (its cash and positions are summed from these)."""
+# An order the paper venue accepted: its request and how far it got.
+PAPER_ORDERS = sa.Table(
+    "paper_orders",
+    metadata,
+    sa.Column("venue_order_id", sa.String(_VENUE_ID), primary_key=True),
+    sa.Column("client_order_id", sa.String(_VENUE_ID), nullable=False),
+    sa.Column("token_id", sa.String(_VENUE_ID), nullable=False),
+    sa.Column("side", sa.String(8), nullable=False),
+    sa.Column("order_type", sa.String(8), nullable=False),
+    sa.Column("req_price", Money()),
+    sa.Column("req_size", Money()),
+    sa.Column("req_amount_usd", Money()),
+    sa.Column("post_only", sa.Boolean(), nullable=False),
+    sa.Column("expires_at", UTCDateTime()),
+    sa.Column("tick_size", Money()),
+    sa.Column("neg_risk", sa.Boolean()),
+    sa.Column("price", Money(), nullable=False),
+    sa.Column("size", Money(), nullable=False),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("matched", Money(), nullable=False),
+    sa.Column("n_fills", sa.Integer(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Index(None, "status"),
+)
 
-    __tablename__ = "paper_fills"
 
-    trade_id: Mapped[str] = mapped_column(sa.String(_VENUE_ID), primary_key=True)
-    venue_order_id: Mapped[str] = mapped_column(sa.String(_VENUE_ID), index=True)
-    token_id: Mapped[str] = mapped_column(sa.String(_VENUE_ID))
-    side: Mapped[str] = mapped_column(sa.String(8))
-    price: Mapped[Decimal]
-    size: Mapped[Decimal]
-    fee_usd: Mapped[Decimal]
-    ts: Mapped[datetime] = mapped_column(index=True)
-    liquidity: Mapped[str] = mapped_column(sa.String(8))
+# A trade of the paper venue (its cash and positions are summed from these).
+PAPER_FILLS = sa.Table(
+    "paper_fills",
+    metadata,
+    sa.Column("trade_id", sa.String(_VENUE_ID), primary_key=True),
+    sa.Column("venue_order_id", sa.String(_VENUE_ID), nullable=False, index=True),
+    sa.Column("token_id", sa.String(_VENUE_ID), nullable=False),
+    sa.Column("side", sa.String(8), nullable=False),
+    sa.Column("price", Money(), nullable=False),
+    sa.Column("size", Money(), nullable=False),
+    sa.Column("fee_usd", Money(), nullable=False),
+    sa.Column("ts", UTCDateTime(), nullable=False, index=True),
+    sa.Column("liquidity", sa.String(8), nullable=False),
+)
 
 
-class PaperSettlementRow(Base):
-    """A payout of the paper venue for a resolved market: once per token."""
-
-    __tablename__ = "paper_settlements"
-
-    token_id: Mapped[str] = mapped_column(sa.String(_VENUE_ID), primary_key=True)
-    market_id: Mapped[str] = mapped_column(sa.String(_VENUE_ID))
-    outcome: Mapped[str] = mapped_column(sa.String(_ID))
-    shares: Mapped[Decimal]
-    payout_per_share: Mapped[Decimal]
-    ts: Mapped[datetime]
+# A payout of the paper venue for a resolved market: once per token.
+PAPER_SETTLEMENTS = sa.Table(
+    "paper_settlements",
+    metadata,
+    sa.Column("token_id", sa.String(_VENUE_ID), primary_key=True),
+    sa.Column("market_id", sa.String(_VENUE_ID), nullable=False),
+    sa.Column("outcome", sa.String(_ID), nullable=False),
+    sa.Column("shares", Money(), nullable=False),
+    sa.Column("payout_per_share", Money(), nullable=False),
+    sa.Column("ts", UTCDateTime(), nullable=False),
+)

@@ -1,6 +1,6 @@
 """Notification delivery tables (issue 6).
 
-Imported at the end of ``models.py`` so every table is on ``Base.metadata``.
+Imported at the end of ``models.py`` so every table is on ``metadata``.
 
 * ``notification_dispatch``: one row per event the dispatcher has planned (even when no channel
   wanted it). An anti-join against it finds new events; a plain "last id" cursor would skip an
@@ -13,58 +13,70 @@ Imported at the end of ``models.py`` so every table is on ``Base.metadata``.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
 
-from autotrader.store.models import Base
+from autotrader.store.models import metadata
+from autotrader.store.types import UTCDateTime
 
-
-class NotificationDispatchRow(Base):
-    """An event the dispatcher has turned into deliveries (possibly none)."""
-
-    __tablename__ = "notification_dispatch"
-
-    event_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("notification_events.id"), primary_key=True, autoincrement=False
-    )
-    scheduled_at: Mapped[datetime]
+_ID = 64
+_VENUE_ID = 128
 
 
-class NotificationDeliveryRow(Base):
-    """One e-mail or webhook call, for one event or a digest of several."""
+# An event the dispatcher has turned into deliveries (possibly none).
+NOTIFICATION_DISPATCH = sa.Table(
+    "notification_dispatch",
+    metadata,
+    sa.Column(
+        "event_id",
+        sa.Integer(),
+        sa.ForeignKey("notification_events.id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("scheduled_at", UTCDateTime(), nullable=False),
+)
 
-    __tablename__ = "notification_deliveries"
-    __table_args__ = (
-        sa.UniqueConstraint("channel", "digest_key"),
-        sa.Index(None, "status", "next_attempt_at"),
-    )
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    channel: Mapped[str] = mapped_column(sa.String(16))
+# One e-mail or webhook call, for one event or a digest of several.
+NOTIFICATION_DELIVERIES = sa.Table(
+    "notification_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("channel", sa.String(16), nullable=False),
     # "event:<id>" for a single event, "digest:<release time>" for a digest.
-    digest_key: Mapped[str] = mapped_column(sa.String(128))
+    sa.Column("digest_key", sa.String(_VENUE_ID), nullable=False),
     # event | hourly | daily | quiet_hours: why it goes out when it does (the e-mail says so).
-    kind: Mapped[str] = mapped_column(sa.String(16))
-    due_at: Mapped[datetime]
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("due_at", UTCDateTime(), nullable=False),
     # pending (not tried yet) | retrying (failed, next_attempt_at set) | sent
-    status: Mapped[str] = mapped_column(sa.String(16))
-    attempts: Mapped[int]
-    next_attempt_at: Mapped[datetime]
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    sent_at: Mapped[datetime | None]
-    created_at: Mapped[datetime]
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+    sa.Column("last_error", sa.Text()),
+    sa.Column("sent_at", UTCDateTime()),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("channel", "digest_key"),
+    sa.Index(None, "status", "next_attempt_at"),
+)
 
 
-class NotificationDeliveryEventRow(Base):
-    """Event ``event_id`` is part of delivery ``delivery_id``."""
-
-    __tablename__ = "notification_delivery_events"
-
-    delivery_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("notification_deliveries.id"), primary_key=True, autoincrement=False
-    )
-    event_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("notification_events.id"), primary_key=True, autoincrement=False, index=True
-    )
+# Event ``event_id`` is part of delivery ``delivery_id``.
+NOTIFICATION_DELIVERY_EVENTS = sa.Table(
+    "notification_delivery_events",
+    metadata,
+    sa.Column(
+        "delivery_id",
+        sa.Integer(),
+        sa.ForeignKey("notification_deliveries.id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column(
+        "event_id",
+        sa.Integer(),
+        sa.ForeignKey("notification_events.id"),
+        primary_key=True,
+        autoincrement=False,
+        index=True,
+    ),
+)

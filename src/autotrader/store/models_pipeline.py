@@ -1,6 +1,6 @@
 """Pipeline tables: watchlist and deferred items (issue 5).
 
-Imported at the end of ``models.py`` so every table is on ``Base.metadata``.
+Imported at the end of ``models.py`` so every table is on ``metadata``.
 
 * ``watchlist``: the markets a pipeline strategy (or its operator, by hand) is watching, one row
   per (strategy, market slug); price and volume when added, and an optional expiry.
@@ -10,46 +10,42 @@ Imported at the end of ``models.py`` so every table is on ``Base.metadata``.
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
-from typing import Any
-
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
 
-from autotrader.store.models import Base
+from autotrader.store.models import metadata
+from autotrader.store.types import Money, UTCDateTime
 
-_NAME = 64
-
-
-class WatchlistRow(Base):
-    """A market on a strategy's watchlist (at most once per strategy)."""
-
-    __tablename__ = "watchlist"
-    __table_args__ = (sa.UniqueConstraint("strategy", "market_slug"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    strategy: Mapped[str] = mapped_column(sa.String(_NAME))
-    market_slug: Mapped[str] = mapped_column(sa.String(255))
-    market_id: Mapped[str] = mapped_column(sa.String(100))
-    question: Mapped[str] = mapped_column(sa.Text)
-    reason: Mapped[str] = mapped_column(sa.Text)
-    added_at: Mapped[datetime]
-    expires_at: Mapped[datetime | None]
-    price_at_add: Mapped[Decimal | None]
-    volume_at_add: Mapped[Decimal | None]
-    meta: Mapped[dict[str, Any]]
+_ID = 64
 
 
-class DeferredItemRow(Base):
-    """An item waiting (``wait`` node) to resume the pipeline at ``node_index``."""
+# A market on a strategy's watchlist (at most once per strategy).
+WATCHLIST = sa.Table(
+    "watchlist",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("strategy", sa.String(_ID), nullable=False),
+    sa.Column("market_slug", sa.String(255), nullable=False),
+    sa.Column("market_id", sa.String(100), nullable=False),
+    sa.Column("question", sa.Text(), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("added_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime()),
+    sa.Column("price_at_add", Money()),
+    sa.Column("volume_at_add", Money()),
+    sa.Column("meta", sa.JSON(), nullable=False),
+    sa.UniqueConstraint("strategy", "market_slug"),
+)
 
-    __tablename__ = "deferred_items"
-    __table_args__ = (sa.Index(None, "strategy", "resume_at"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    strategy: Mapped[str] = mapped_column(sa.String(_NAME))
-    node_index: Mapped[int]
-    item: Mapped[dict[str, Any]]
-    resume_at: Mapped[datetime]
-    created_at: Mapped[datetime]
+# An item waiting (``wait`` node) to resume the pipeline at ``node_index``.
+DEFERRED_ITEMS = sa.Table(
+    "deferred_items",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("strategy", sa.String(_ID), nullable=False),
+    sa.Column("node_index", sa.Integer(), nullable=False),
+    sa.Column("item", sa.JSON(), nullable=False),
+    sa.Column("resume_at", UTCDateTime(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Index(None, "strategy", "resume_at"),
+)

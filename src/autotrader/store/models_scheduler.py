@@ -1,6 +1,6 @@
 """Scheduler tables: strategy schedule state and the runs log (issue 5).
 
-Imported at the end of ``models.py`` so every table is on ``Base.metadata``.
+Imported at the end of ``models.py`` so every table is on ``metadata``.
 
 * ``strategy_state``: one row per strategy the scheduler has seen. ``desired`` is the CLI's
   start/stop override (NULL = follow the YAML ``enabled``); ``run_now_at`` a pending
@@ -13,52 +13,48 @@ Imported at the end of ``models.py`` so every table is on ``Base.metadata``.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
 
-from autotrader.store.models import Base
+from autotrader.store.models import metadata
+from autotrader.store.types import UTCDateTime
 
-_NAME = 64
-_CODE = 16
-
-
-class StrategyStateRow(Base):
-    """What the scheduler knows about one strategy across restarts."""
-
-    __tablename__ = "strategy_state"
-
-    strategy: Mapped[str] = mapped_column(sa.String(_NAME), primary_key=True)
-    desired: Mapped[str | None] = mapped_column(sa.String(_CODE))
-    started_at: Mapped[datetime | None]
-    last_run_at: Mapped[datetime | None]
-    next_run_at: Mapped[datetime | None]
-    last_outcome: Mapped[str | None] = mapped_column(sa.String(_CODE))
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    consecutive_failures: Mapped[int]
-    executions: Mapped[int]
-    successes: Mapped[int]
-    failures: Mapped[int]
-    run_now_at: Mapped[datetime | None]
-    definition_hash: Mapped[str | None] = mapped_column(sa.String(64))
-    updated_at: Mapped[datetime]
+_ID = 64
 
 
-class StrategyRunRow(Base):
-    """One execution of a strategy: when, how it ended, items per node, intents written."""
+# What the scheduler knows about one strategy across restarts.
+STRATEGY_STATE = sa.Table(
+    "strategy_state",
+    metadata,
+    sa.Column("strategy", sa.String(_ID), primary_key=True),
+    sa.Column("desired", sa.String(16)),
+    sa.Column("started_at", UTCDateTime()),
+    sa.Column("last_run_at", UTCDateTime()),
+    sa.Column("next_run_at", UTCDateTime()),
+    sa.Column("last_outcome", sa.String(16)),
+    sa.Column("last_error", sa.Text()),
+    sa.Column("consecutive_failures", sa.Integer(), nullable=False),
+    sa.Column("executions", sa.Integer(), nullable=False),
+    sa.Column("successes", sa.Integer(), nullable=False),
+    sa.Column("failures", sa.Integer(), nullable=False),
+    sa.Column("run_now_at", UTCDateTime()),
+    sa.Column("definition_hash", sa.String(_ID)),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
 
-    __tablename__ = "strategy_runs"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    strategy: Mapped[str] = mapped_column(sa.String(_NAME), index=True)
-    started_at: Mapped[datetime]
-    ended_at: Mapped[datetime | None]
-    outcome: Mapped[str] = mapped_column(sa.String(_CODE))
-    nodes: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
-    intents_created: Mapped[int]
-    error: Mapped[str | None] = mapped_column(sa.Text)
-    note: Mapped[str | None] = mapped_column(sa.Text)
-    scheduled_for: Mapped[datetime | None]
-    trigger: Mapped[str] = mapped_column(sa.String(_CODE))
+# One execution of a strategy: when, how it ended, items per node, intents written.
+STRATEGY_RUNS = sa.Table(
+    "strategy_runs",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("strategy", sa.String(_ID), nullable=False, index=True),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("ended_at", UTCDateTime()),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("nodes", sa.JSON(), nullable=False),
+    sa.Column("intents_created", sa.Integer(), nullable=False),
+    sa.Column("error", sa.Text()),
+    sa.Column("note", sa.Text()),
+    sa.Column("scheduled_for", UTCDateTime()),
+    sa.Column("trigger", sa.String(16), nullable=False),
+)

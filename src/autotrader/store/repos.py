@@ -1,7 +1,7 @@
 """Repositories: the only code that reads and writes the tables.
 
 Each method is one short transaction and returns plain frozen dataclasses, so callers never hold
-ORM objects (or database locks) across ticks. Writes are portable upserts
+database rows (or locks) across ticks. Writes are portable upserts
 (``INSERT … ON CONFLICT``) that run unchanged on SQLite and PostgreSQL.
 """
 
@@ -16,11 +16,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from autotrader.domain.signals import Signal
 from autotrader.store.db import insert_for
-from autotrader.store.models import DaemonHeartbeat, SignalRow
+from autotrader.store.models import DAEMON_HEARTBEATS, SIGNALS
+from autotrader.store.repos_common import read_conn
 from autotrader.store.types import MONEY_SCALE
 
 
@@ -106,9 +106,9 @@ class HeartbeatRepo:
             # STATUS= is one line; so is the row, whatever the caller passed.
             "status": " ".join(status.split()),
         }
-        stmt = insert_for(self._engine, DaemonHeartbeat).values(**values)
+        stmt = insert_for(self._engine, DAEMON_HEARTBEATS).values(**values)
         stmt = stmt.on_conflict_do_update(
-            index_elements=[DaemonHeartbeat.daemon],
+            index_elements=[DAEMON_HEARTBEATS.c.daemon],
             set_={k: stmt.excluded[k] for k in values if k != "daemon"},
         )
         with self._engine.begin() as conn:
@@ -116,8 +116,8 @@ class HeartbeatRepo:
 
     def all(self) -> list[Heartbeat]:
         """Every daemon's row, by name."""
-        with Session(self._engine) as session, session.begin():
-            rows = session.scalars(sa.select(DaemonHeartbeat).order_by(DaemonHeartbeat.daemon))
+        with read_conn(self._engine) as conn:
+            rows = conn.execute(sa.select(DAEMON_HEARTBEATS).order_by(DAEMON_HEARTBEATS.c.daemon))
             return [
                 Heartbeat(
                     daemon=r.daemon,
@@ -158,18 +158,18 @@ class SignalRepo:
             "basis": asdict(signal.basis) if signal.basis else None,
         }
         with self._engine.begin() as conn:
-            conn.execute(sa.insert(SignalRow).values(**row))
+            conn.execute(sa.insert(SIGNALS).values(**row))
 
     def latest(self, limit: int = 1) -> list[SignalSnapshot]:
         """The newest ``limit`` snapshots, newest first."""
         if limit < 1:
             raise ValueError(f"limit must be >= 1 (got {limit})")
-        query = sa.select(SignalRow).order_by(SignalRow.ts.desc(), SignalRow.id.desc()).limit(limit)
-        with Session(self._engine) as session, session.begin():
-            return [_snapshot(r) for r in session.scalars(query)]
+        query = sa.select(SIGNALS).order_by(SIGNALS.c.ts.desc(), SIGNALS.c.id.desc()).limit(limit)
+        with read_conn(self._engine) as conn:
+            return [_snapshot(r) for r in conn.execute(query)]
 
 
-def _snapshot(r: SignalRow) -> SignalSnapshot:
+def _snapshot(r: sa.Row[Any]) -> SignalSnapshot:
     return SignalSnapshot(
         id=r.id,
         ts=r.ts,

@@ -1,8 +1,9 @@
 """Small helpers shared by the executor's repositories (``repos_intents``, ``repos_trading``,
 ``repos_runtime``).
 
-Conventions, as in ``repos``: every method is one short transaction and returns frozen
-dataclasses or domain objects, never ORM rows. Read-modify-write transactions go through
+Conventions, as in ``repos``: every method is one short transaction (``read_conn`` /
+``write_conn``, SQLAlchemy Core on the tables of ``models``) and returns frozen dataclasses or
+domain objects, never database rows. Read-modify-write transactions go through
 ``db.immediate`` (SQLite takes the write lock at BEGIN, so two writers queue instead of one
 failing) and lock the row with ``FOR UPDATE`` (PostgreSQL; SQLite ignores it and needs it not).
 """
@@ -12,25 +13,19 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection, Engine
 
 from autotrader.store.db import immediate
 
 Now = Callable[[], datetime]
-
-
-def table_of(model: Any) -> sa.Table:
-    """The ``Table`` of a mapped class, typed as one (``__table__`` is a FromClause to mypy),
-    for the Core statements of hot paths."""
-    return sa.Table(model.__tablename__, model.metadata)
 
 
 def utc_now() -> datetime:
@@ -43,14 +38,25 @@ def default_claimer() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def read_session(engine: Engine) -> Session:
-    """A session for reads (one snapshot per transaction on both backends)."""
-    return Session(engine, expire_on_commit=False)
+@contextmanager
+def read_conn(engine: Engine) -> Iterator[Connection]:
+    """A connection in one transaction for reads (one snapshot on both backends)."""
+    with engine.begin() as conn:
+        yield conn
 
 
-def write_session(engine: Engine) -> Session:
-    """A session whose SQLite transactions take the write lock at BEGIN (see module doc)."""
-    return Session(immediate(engine), expire_on_commit=False)
+@contextmanager
+def write_conn(engine: Engine) -> Iterator[Connection]:
+    """A connection in one transaction that, on SQLite, takes the write lock at BEGIN (see
+    the module doc); committed when the block ends, rolled back if it raises."""
+    with immediate(engine).begin() as conn:
+        yield conn
+
+
+def first_row(conn: Connection, table: sa.Table, **key: Any) -> sa.Row[Any] | None:
+    """The row of ``table`` whose columns equal ``key`` (a primary key), or None."""
+    query = sa.select(table).where(*(table.c[name] == value for name, value in key.items()))
+    return conn.execute(query).first()
 
 
 def check_limit(limit: int) -> int:

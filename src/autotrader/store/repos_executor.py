@@ -25,23 +25,24 @@ from autotrader.domain.intents import IntentStatus
 from autotrader.domain.orders import TERMINAL, Side
 from autotrader.store.db import insert_for
 from autotrader.store.models import (
-    FillRow,
-    NotificationEventRow,
-    OrderIntentRow,
-    OrderRow,
-    SettlementRow,
+    FILLS,
+    NOTIFICATION_EVENTS,
+    ORDER_INTENTS,
+    ORDERS,
+    SETTLEMENTS,
 )
 from autotrader.store.models_executor import (
-    ExitIntentRow,
-    PositionOverrideRow,
-    PositionRedemptionRow,
+    EXIT_INTENTS,
+    POSITION_OVERRIDES,
+    POSITION_REDEMPTIONS,
 )
 from autotrader.store.repos_common import (
     Now,
-    read_session,
+    first_row,
+    read_conn,
     to_json_payload,
     utc_now,
-    write_session,
+    write_conn,
 )
 
 REDEEMABLE = "redeemable"
@@ -70,7 +71,7 @@ _OVERRIDE_FIELDS = (
 )
 
 
-def _override(r: PositionOverrideRow) -> PositionOverride:
+def _override(r: sa.Row[Any]) -> PositionOverride:
     return PositionOverride(
         r.strategy, r.market_slug, r.outcome,
         r.stop_loss_pct, r.take_profit_pct, r.stop_loss_fraction, r.take_profit_fraction,
@@ -93,7 +94,7 @@ class OverrideRepo:
             "market_slug": override.market_slug,
             "outcome": override.outcome,
         }
-        stmt = insert_for(self._engine, PositionOverrideRow).values(
+        stmt = insert_for(self._engine, POSITION_OVERRIDES).values(
             **key, **given, updated_at=self._now()
         )
         update = {k: getattr(stmt.excluded, k) for k in (*given, "updated_at")}
@@ -106,24 +107,25 @@ class OverrideRepo:
 
     def clear(self, strategy: str, market_slug: str, outcome: str) -> bool:
         """Remove the overrides; True if there were any."""
-        stmt = sa.delete(PositionOverrideRow).where(
-            PositionOverrideRow.strategy == strategy,
-            PositionOverrideRow.market_slug == market_slug,
-            PositionOverrideRow.outcome == outcome,
+        stmt = sa.delete(POSITION_OVERRIDES).where(
+            POSITION_OVERRIDES.c.strategy == strategy,
+            POSITION_OVERRIDES.c.market_slug == market_slug,
+            POSITION_OVERRIDES.c.outcome == outcome,
         )
         with self._engine.begin() as conn:
             return bool(conn.execute(stmt).rowcount)
 
     def get(self, strategy: str, market_slug: str, outcome: str) -> PositionOverride | None:
         """The overrides of one position, or None."""
-        with read_session(self._engine) as session, session.begin():
-            row = session.get(PositionOverrideRow, (strategy, market_slug, outcome))
+        key = {"strategy": strategy, "market_slug": market_slug, "outcome": outcome}
+        with read_conn(self._engine) as conn:
+            row = first_row(conn, POSITION_OVERRIDES, **key)
             return _override(row) if row else None
 
     def all(self) -> dict[tuple[str, str, str], PositionOverride]:
         """Every override by (strategy, market_slug, outcome)."""
-        with read_session(self._engine) as session, session.begin():
-            rows = session.scalars(sa.select(PositionOverrideRow))
+        with read_conn(self._engine) as conn:
+            rows = conn.execute(sa.select(POSITION_OVERRIDES))
             return {(r.strategy, r.market_slug, r.outcome): _override(r) for r in rows}
 
 
@@ -145,53 +147,53 @@ class ExitRepo:
         position_opened_at: datetime | None,
     ) -> None:
         """Remember why the watcher writes intent ``intent_id`` (call before writing it)."""
-        row = ExitIntentRow(
+        stmt = sa.insert(EXIT_INTENTS).values(
             intent_id=intent_id, strategy=strategy, token_id=token_id, kind=kind,
             partial=partial, position_opened_at=position_opened_at, created_at=self._now(),
         )  # fmt: skip
-        with write_session(self._engine) as session, session.begin():
-            session.add(row)
+        with write_conn(self._engine) as conn:
+            conn.execute(stmt)
 
     def in_flight(self, strategy: str, token_id: str) -> bool:
         """Whether a SELL of this position is still pending: an unfinished intent or an order
         that may still trade (a held or resting one)."""
-        intents = sa.select(OrderIntentRow.id).where(
-            OrderIntentRow.strategy == strategy,
-            OrderIntentRow.token_id == token_id,
-            OrderIntentRow.side == Side.SELL.value,
-            OrderIntentRow.status.in_(_OPEN_INTENTS),
+        intents = sa.select(ORDER_INTENTS.c.id).where(
+            ORDER_INTENTS.c.strategy == strategy,
+            ORDER_INTENTS.c.token_id == token_id,
+            ORDER_INTENTS.c.side == Side.SELL.value,
+            ORDER_INTENTS.c.status.in_(_OPEN_INTENTS),
         )
-        orders = sa.select(OrderRow.id).where(
-            OrderRow.strategy == strategy,
-            OrderRow.token_id == token_id,
-            OrderRow.side == Side.SELL.value,
-            OrderRow.status.not_in(sorted(s.value for s in TERMINAL)),
+        orders = sa.select(ORDERS.c.id).where(
+            ORDERS.c.strategy == strategy,
+            ORDERS.c.token_id == token_id,
+            ORDERS.c.side == Side.SELL.value,
+            ORDERS.c.status.not_in(sorted(s.value for s in TERMINAL)),
         )
-        with read_session(self._engine) as session, session.begin():
-            return any(session.execute(q.limit(1)).first() for q in (intents, orders))
+        with read_conn(self._engine) as conn:
+            return any(conn.execute(q.limit(1)).first() for q in (intents, orders))
 
     def partial_done(
         self, strategy: str, token_id: str, opened_at: datetime | None
     ) -> frozenset[str]:
         """Kinds of partial exits that (at least partly) filled for the current holding."""
         query = (
-            sa.select(ExitIntentRow.kind, ExitIntentRow.position_opened_at)
-            .join(OrderIntentRow, OrderIntentRow.id == ExitIntentRow.intent_id)
+            sa.select(EXIT_INTENTS.c.kind, EXIT_INTENTS.c.position_opened_at)
+            .join(ORDER_INTENTS, ORDER_INTENTS.c.id == EXIT_INTENTS.c.intent_id)
             .where(
-                ExitIntentRow.strategy == strategy,
-                ExitIntentRow.token_id == token_id,
-                ExitIntentRow.partial.is_(True),
-                OrderIntentRow.status.in_(_FILLED_INTENTS),
+                EXIT_INTENTS.c.strategy == strategy,
+                EXIT_INTENTS.c.token_id == token_id,
+                EXIT_INTENTS.c.partial.is_(True),
+                ORDER_INTENTS.c.status.in_(_FILLED_INTENTS),
             )
         )
-        with read_session(self._engine) as session, session.begin():
-            rows = session.execute(query).all()
+        with read_conn(self._engine) as conn:
+            rows = conn.execute(query).all()
         return frozenset(kind for kind, at in rows if at == opened_at)
 
     def kind_of(self, intent_id: str) -> str | None:
         """Why the watcher wrote ``intent_id`` (None: not one of its exits)."""
-        with read_session(self._engine) as session, session.begin():
-            row = session.get(ExitIntentRow, intent_id)
+        with read_conn(self._engine) as conn:
+            row = first_row(conn, EXIT_INTENTS, intent_id=intent_id)
             return row.kind if row else None
 
 
@@ -202,14 +204,14 @@ def position_markets(
     for ``tokens`` when given (the executor asks for its open positions' every few seconds,
     not for every token it ever traded)."""
     query = (
-        sa.select(OrderRow.token_id, OrderRow.market_slug, OrderRow.outcome)
-        .where(OrderRow.market_slug.is_not(None), OrderRow.outcome.is_not(None))
+        sa.select(ORDERS.c.token_id, ORDERS.c.market_slug, ORDERS.c.outcome)
+        .where(ORDERS.c.market_slug.is_not(None), ORDERS.c.outcome.is_not(None))
         .distinct()
     )
     if tokens is not None:
-        query = query.where(OrderRow.token_id.in_(sorted(tokens)))
-    with read_session(engine) as session, session.begin():
-        return {t: (s, o) for t, s, o in session.execute(query).all() if s and o}
+        query = query.where(ORDERS.c.token_id.in_(sorted(tokens)))
+    with read_conn(engine) as conn:
+        return {t: (s, o) for t, s, o in conn.execute(query).all() if s and o}
 
 
 @dataclass(frozen=True)
@@ -234,26 +236,26 @@ class SettlementStore:
     def settle(self, rec: SettlementRecord) -> bool:
         """Store ``rec``; False (nothing written) if this position was already settled."""
         s, now = rec.settlement, self._now()
-        stmt = insert_for(self._engine, SettlementRow).values(
+        stmt = insert_for(self._engine, SETTLEMENTS).values(
             strategy=rec.strategy, market_slug=rec.market_slug, market_id=s.market_id,
             token_id=s.token_id, outcome=s.outcome, winning_outcome=rec.winning_outcome,
             shares=s.shares, payout_per_share=s.payout_per_share, ts=s.ts,
         )  # fmt: skip
-        key = [SettlementRow.strategy, SettlementRow.token_id, SettlementRow.market_slug]
-        stmt = stmt.on_conflict_do_nothing(index_elements=key).returning(SettlementRow.id)
+        key = [SETTLEMENTS.c.strategy, SETTLEMENTS.c.token_id, SETTLEMENTS.c.market_slug]
+        stmt = stmt.on_conflict_do_nothing(index_elements=key).returning(SETTLEMENTS.c.id)
         with self._engine.begin() as conn:
             if conn.execute(stmt).first() is None:
                 return False
             for type_, payload in rec.events:
                 conn.execute(
-                    sa.insert(NotificationEventRow).values(
+                    sa.insert(NOTIFICATION_EVENTS).values(
                         type=type_, strategy=rec.strategy, created_at=now,
                         payload=to_json_payload(payload),
                     )
                 )  # fmt: skip
             if rec.redeemable:
                 conn.execute(
-                    sa.insert(PositionRedemptionRow).values(
+                    sa.insert(POSITION_REDEMPTIONS).values(
                         strategy=rec.strategy, market_slug=rec.market_slug,
                         token_id=s.token_id, outcome=s.outcome, shares=s.shares,
                         payout_usd=s.payout_usd, status=REDEEMABLE, created_at=now,
@@ -276,7 +278,7 @@ class Redemption:
     created_at: datetime
 
 
-def _redemption(r: PositionRedemptionRow) -> Redemption:
+def _redemption(r: sa.Row[Any]) -> Redemption:
     return Redemption(
         r.strategy, r.market_slug, r.token_id, r.outcome, r.shares, r.payout_usd, r.status,
         r.created_at,
@@ -285,16 +287,16 @@ def _redemption(r: PositionRedemptionRow) -> Redemption:
 
 def redemptions(engine: Engine, status: str | None = REDEEMABLE) -> list[Redemption]:
     """Redemptions (in ``status``), oldest first."""
-    query = sa.select(PositionRedemptionRow).order_by(PositionRedemptionRow.created_at)
+    query = sa.select(POSITION_REDEMPTIONS).order_by(POSITION_REDEMPTIONS.c.created_at)
     if status is not None:
-        query = query.where(PositionRedemptionRow.status == status)
-    with read_session(engine) as session, session.begin():
-        return [_redemption(r) for r in session.scalars(query)]
+        query = query.where(POSITION_REDEMPTIONS.c.status == status)
+    with read_conn(engine) as conn:
+        return [_redemption(r) for r in conn.execute(query)]
 
 
 def trade_counts(engine: Engine, since: datetime) -> dict[str, tuple[int, int]]:
     """Fills per strategy: (at or after ``since``, all)."""
-    recent = sa.func.sum(sa.case((FillRow.ts >= since, 1), else_=0))
-    query = sa.select(FillRow.strategy, recent, sa.func.count()).group_by(FillRow.strategy)
-    with read_session(engine) as session, session.begin():
-        return {s: (int(r or 0), int(n)) for s, r, n in session.execute(query).all()}
+    recent = sa.func.sum(sa.case((FILLS.c.ts >= since, 1), else_=0))
+    query = sa.select(FILLS.c.strategy, recent, sa.func.count()).group_by(FILLS.c.strategy)
+    with read_conn(engine) as conn:
+        return {s: (int(r or 0), int(n)) for s, r, n in conn.execute(query).all()}

@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 from autotrader.domain.fills import Fill, Liquidity, Settlement
 from autotrader.domain.orders import Side
 from autotrader.store.db import insert_for
-from autotrader.store.models import FillRow, SettlementRow
-from autotrader.store.repos_common import read_session, table_of
+from autotrader.store.models import FILLS, SETTLEMENTS
+from autotrader.store.repos_common import read_conn
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class RecordedFill:
     strategy: str
 
 
-def _fill(r: FillRow | sa.Row[Any]) -> RecordedFill:
+def _fill(r: sa.Row[Any]) -> RecordedFill:
     liquidity: Liquidity = "maker" if r.liquidity == "maker" else "taker"
     fill = Fill(
         trade_id=r.trade_id,
@@ -63,17 +63,17 @@ def insert_fill(conn: sa.Connection, fill: Fill, *, order_id: str | None, strate
         "ts": fill.ts,
         "liquidity": fill.liquidity,
     }
-    stmt = insert_for(conn, FillRow).values(**values)
-    stmt = stmt.on_conflict_do_nothing(index_elements=[FillRow.trade_id])
+    stmt = insert_for(conn, FILLS).values(**values)
+    stmt = stmt.on_conflict_do_nothing(index_elements=[FILLS.c.trade_id])
     # RETURNING gives a row only if one was inserted (rowcount of an INSERT is not
     # reliable across drivers: psycopg through SQLAlchemy reports -1).
-    return conn.execute(stmt.returning(FillRow.trade_id)).first() is not None
+    return conn.execute(stmt.returning(FILLS.c.trade_id)).first() is not None
 
 
 def position_fills(conn: sa.Connection, strategy: str, token_id: str) -> list[Fill]:
     """Every fill of ``strategy`` in ``token_id`` on ``conn``, in replay order: the history of
     one position (a sale's realized P&L), not of everything the strategy ever traded."""
-    table = table_of(FillRow)
+    table = FILLS
     query = (
         sa.select(table)
         .where(table.c.strategy == strategy, table.c.token_id == token_id)
@@ -98,28 +98,28 @@ class FillRepo:
 
     def get(self, trade_id: str) -> RecordedFill | None:
         """The fill with this trade id."""
-        return next(iter(self._many(sa.select(FillRow).where(FillRow.trade_id == trade_id))), None)
+        return next(iter(self._many(sa.select(FILLS).where(FILLS.c.trade_id == trade_id))), None)
 
     def for_strategy(self, strategy: str) -> list[RecordedFill]:
         """Every fill of ``strategy``, oldest first."""
-        return self._many(sa.select(FillRow).where(FillRow.strategy == strategy))
+        return self._many(sa.select(FILLS).where(FILLS.c.strategy == strategy))
 
     def for_order(self, order_id: str) -> list[RecordedFill]:
         """Every fill of our order ``order_id``, oldest first."""
-        return self._many(sa.select(FillRow).where(FillRow.order_id == order_id))
+        return self._many(sa.select(FILLS).where(FILLS.c.order_id == order_id))
 
     def since(self, ts: datetime) -> list[RecordedFill]:
         """Fills at or after ``ts``, oldest first."""
-        return self._many(sa.select(FillRow).where(FillRow.ts >= ts))
+        return self._many(sa.select(FILLS).where(FILLS.c.ts >= ts))
 
     def all(self) -> list[RecordedFill]:
         """Every fill, oldest first."""
-        return self._many(sa.select(FillRow))
+        return self._many(sa.select(FILLS))
 
-    def _many(self, query: sa.Select[FillRow]) -> list[RecordedFill]:
-        query = query.order_by(FillRow.ts, FillRow.trade_id)
-        with read_session(self._engine) as session, session.begin():
-            return [_fill(r) for r in session.scalars(query)]
+    def _many(self, query: sa.Select[Any]) -> list[RecordedFill]:
+        query = query.order_by(FILLS.c.ts, FILLS.c.trade_id)
+        with read_conn(self._engine) as conn:
+            return [_fill(r) for r in conn.execute(query)]
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ class RecordedSettlement:
     winning_outcome: str | None
 
 
-def _settlement(r: SettlementRow) -> RecordedSettlement:
+def _settlement(r: sa.Row[Any]) -> RecordedSettlement:
     settlement = Settlement(
         market_id=r.market_id,
         token_id=r.token_id,
@@ -175,25 +175,25 @@ class SettlementRepo:
             "payout_per_share": settlement.payout_per_share,
             "ts": settlement.ts,
         }
-        stmt = insert_for(self._engine, SettlementRow).values(**values)
-        key = [SettlementRow.strategy, SettlementRow.token_id, SettlementRow.market_slug]
-        stmt = stmt.on_conflict_do_nothing(index_elements=key).returning(SettlementRow.id)
+        stmt = insert_for(self._engine, SETTLEMENTS).values(**values)
+        key = [SETTLEMENTS.c.strategy, SETTLEMENTS.c.token_id, SETTLEMENTS.c.market_slug]
+        stmt = stmt.on_conflict_do_nothing(index_elements=key).returning(SETTLEMENTS.c.id)
         with self._engine.begin() as conn:
             return conn.execute(stmt).first() is not None
 
     def for_strategy(self, strategy: str) -> list[RecordedSettlement]:
         """Every settlement of ``strategy``, oldest first."""
-        return self._many(sa.select(SettlementRow).where(SettlementRow.strategy == strategy))
+        return self._many(sa.select(SETTLEMENTS).where(SETTLEMENTS.c.strategy == strategy))
 
     def all(self) -> list[RecordedSettlement]:
         """Every settlement, oldest first."""
-        return self._many(sa.select(SettlementRow))
+        return self._many(sa.select(SETTLEMENTS))
 
     def since(self, ts: datetime) -> list[RecordedSettlement]:
         """Settlements at or after ``ts``, oldest first."""
-        return self._many(sa.select(SettlementRow).where(SettlementRow.ts >= ts))
+        return self._many(sa.select(SETTLEMENTS).where(SETTLEMENTS.c.ts >= ts))
 
-    def _many(self, query: sa.Select[SettlementRow]) -> list[RecordedSettlement]:
-        query = query.order_by(SettlementRow.ts, SettlementRow.id)
-        with read_session(self._engine) as session, session.begin():
-            return [_settlement(r) for r in session.scalars(query)]
+    def _many(self, query: sa.Select[Any]) -> list[RecordedSettlement]:
+        query = query.order_by(SETTLEMENTS.c.ts, SETTLEMENTS.c.id)
+        with read_conn(self._engine) as conn:
+            return [_settlement(r) for r in conn.execute(query)]

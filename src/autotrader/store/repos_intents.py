@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -25,21 +26,21 @@ from autotrader.domain.intents import TERMINAL, IntentKind, IntentStatus, OrderI
 from autotrader.domain.orders import Side
 from autotrader.nudge import send_nudge
 from autotrader.store.db import immediate, insert_for
-from autotrader.store.models import OrderIntentRow
+from autotrader.store.models import ORDER_INTENTS
 from autotrader.store.repos_common import (
     Now,
     check_limit,
+    first_row,
     one_line,
-    read_session,
-    table_of,
+    read_conn,
     utc_now,
-    write_session,
+    write_conn,
 )
 
 # The risk reason (domain/risk.py RiskReason.INTENT_EXPIRED) for intents expired unclaimed.
 INTENT_EXPIRED = "INTENT_EXPIRED"
 _OPEN = (IntentStatus.PENDING.value, IntentStatus.CLAIMED.value)
-_INTENTS = table_of(OrderIntentRow)
+_INTENTS = ORDER_INTENTS
 _CLAIM = (
     sa.select(_INTENTS)
     .where(_INTENTS.c.status == IntentStatus.PENDING.value)
@@ -97,7 +98,7 @@ class DuplicateEntry:
         )
 
 
-def _stored(r: OrderIntentRow | SimpleNamespace) -> StoredIntent:
+def _stored(r: sa.Row[Any] | SimpleNamespace) -> StoredIntent:
     intent = OrderIntent(
         id=r.id,
         strategy=r.strategy,
@@ -163,9 +164,9 @@ class IntentRepo:
         # ON CONFLICT DO NOTHING: a refused row costs no exception and, on PostgreSQL, no
         # aborted transaction; RETURNING says whether a row went in (an INSERT's rowcount is -1
         # under psycopg), and the lookup below says which constraint refused it.
-        stmt = insert_for(self._engine, OrderIntentRow).values(**_values(intent))
+        stmt = insert_for(self._engine, ORDER_INTENTS).values(**_values(intent))
         with self._engine.begin() as conn:
-            stmt = stmt.on_conflict_do_nothing().returning(OrderIntentRow.id)
+            stmt = stmt.on_conflict_do_nothing().returning(ORDER_INTENTS.c.id)
             added = conn.execute(stmt).first() is not None
         if added:
             send_nudge(self._nudge)  # after the commit: the executor must find the row
@@ -178,17 +179,18 @@ class IntentRepo:
         raise ValueError(f"intent {intent.id} already exists")
 
     def _entry_owner(self, strategy: str, entry_key: str) -> str | None:
-        query = sa.select(OrderIntentRow.id).where(
-            OrderIntentRow.strategy == strategy, OrderIntentRow.entry_key == entry_key
+        query = sa.select(ORDER_INTENTS.c.id).where(
+            ORDER_INTENTS.c.strategy == strategy, ORDER_INTENTS.c.entry_key == entry_key
         )
-        with read_session(self._engine) as session, session.begin():
-            return session.scalars(query).one_or_none()
+        with read_conn(self._engine) as conn:
+            owner: str | None = conn.execute(query).scalar_one_or_none()
+            return owner
 
     def pending_exists(self) -> bool:
         """Whether any intent is PENDING: one probe of the (status, created_at) index, cheap
         enough to run every few milliseconds (``claim_next`` is a write)."""
-        query = sa.select(OrderIntentRow.id).where(
-            OrderIntentRow.status == IntentStatus.PENDING.value
+        query = sa.select(ORDER_INTENTS.c.id).where(
+            ORDER_INTENTS.c.status == IntentStatus.PENDING.value
         )
         with self._engine.connect() as conn:
             return conn.execute(query.limit(1)).first() is not None
@@ -226,9 +228,9 @@ class IntentRepo:
             raise ValueError(f"intent {intent_id}: {new} is not a terminal status")
         if not reason_code or not reason_text.strip():
             raise ValueError(f"intent {intent_id}: a finished intent needs a reason code and text")
-        query = sa.select(OrderIntentRow).where(OrderIntentRow.id == intent_id).with_for_update()
-        with write_session(self._engine) as session, session.begin():
-            row = session.scalars(query).one_or_none()
+        query = sa.select(ORDER_INTENTS).where(ORDER_INTENTS.c.id == intent_id).with_for_update()
+        with write_conn(self._engine) as conn:
+            row = conn.execute(query).one_or_none()
             if row is None:
                 raise ValueError(f"no intent {intent_id}")
             if row.status == new.value:
@@ -237,12 +239,14 @@ class IntentRepo:
                 raise ValueError(
                     f"intent {intent_id} is already {row.status}; cannot make it {new}"
                 )
-            row.status = new.value
-            row.reason_code = reason_code
-            row.reason_text = one_line(reason_text)
-            row.finished_at = self._now()
-            session.flush()
-            return _stored(row)
+            changes = {
+                "status": new.value,
+                "reason_code": reason_code,
+                "reason_text": one_line(reason_text),
+                "finished_at": self._now(),
+            }
+            conn.execute(_INTENTS.update().where(_INTENTS.c.id == intent_id).values(changes))
+            return _stored(SimpleNamespace(**{**row._mapping, **changes}))
 
     def expire_stale(self, now: datetime) -> list[str]:
         """Expire every PENDING intent whose ``valid_until`` is at or before ``now``; their ids.
@@ -250,38 +254,37 @@ class IntentRepo:
         Claimed ones are left to their claimer, which checks validity itself.
         """
         stale = sa.and_(
-            OrderIntentRow.status == IntentStatus.PENDING.value, OrderIntentRow.valid_until <= now
+            ORDER_INTENTS.c.status == IntentStatus.PENDING.value, ORDER_INTENTS.c.valid_until <= now
         )
-        with write_session(self._engine) as session, session.begin():
-            ids = list(session.scalars(sa.select(OrderIntentRow.id).where(stale).with_for_update()))
+        with write_conn(self._engine) as conn:
+            ids = list(conn.scalars(sa.select(ORDER_INTENTS.c.id).where(stale).with_for_update()))
             if ids:
-                session.execute(
-                    sa.update(OrderIntentRow)
-                    .where(OrderIntentRow.id.in_(ids), stale)
+                conn.execute(
+                    sa.update(ORDER_INTENTS)
+                    .where(ORDER_INTENTS.c.id.in_(ids), stale)
                     .values(
                         status=IntentStatus.EXPIRED.value,
                         reason_code=INTENT_EXPIRED,
                         reason_text=f"not claimed before valid_until ({now.isoformat()})",
                         finished_at=self._now(),
-                    ),
-                    execution_options={"synchronize_session": False},
+                    )
                 )
         return sorted(ids)
 
     def get(self, intent_id: str) -> StoredIntent | None:
         """The intent with this id."""
-        with read_session(self._engine) as session, session.begin():
-            row = session.get(OrderIntentRow, intent_id)
+        with read_conn(self._engine) as conn:
+            row = first_row(conn, ORDER_INTENTS, id=intent_id)
             return _stored(row) if row else None
 
     def claimed(self, claimer: str | None = None) -> list[StoredIntent]:
         """CLAIMED intents (of ``claimer``), oldest first: what a crashed executor left."""
-        query = sa.select(OrderIntentRow).where(OrderIntentRow.status == IntentStatus.CLAIMED.value)
+        query = sa.select(ORDER_INTENTS).where(ORDER_INTENTS.c.status == IntentStatus.CLAIMED.value)
         if claimer is not None:
-            query = query.where(OrderIntentRow.claimed_by == claimer)
-        query = query.order_by(OrderIntentRow.created_at, OrderIntentRow.id)
-        with read_session(self._engine) as session, session.begin():
-            return [_stored(r) for r in session.scalars(query)]
+            query = query.where(ORDER_INTENTS.c.claimed_by == claimer)
+        query = query.order_by(ORDER_INTENTS.c.created_at, ORDER_INTENTS.c.id)
+        with read_conn(self._engine) as conn:
+            return [_stored(r) for r in conn.execute(query)]
 
     def list(
         self,
@@ -290,11 +293,11 @@ class IntentRepo:
         limit: int = 100,
     ) -> list[StoredIntent]:
         """The newest ``limit`` intents (of ``strategy``, in ``status``), newest first."""
-        query = sa.select(OrderIntentRow)
+        query = sa.select(ORDER_INTENTS)
         if strategy is not None:
-            query = query.where(OrderIntentRow.strategy == strategy)
+            query = query.where(ORDER_INTENTS.c.strategy == strategy)
         if status is not None:
-            query = query.where(OrderIntentRow.status == IntentStatus(status).value)
-        query = query.order_by(OrderIntentRow.created_at.desc(), OrderIntentRow.id.desc())
-        with read_session(self._engine) as session, session.begin():
-            return [_stored(r) for r in session.scalars(query.limit(check_limit(limit)))]
+            query = query.where(ORDER_INTENTS.c.status == IntentStatus(status).value)
+        query = query.order_by(ORDER_INTENTS.c.created_at.desc(), ORDER_INTENTS.c.id.desc())
+        with read_conn(self._engine) as conn:
+            return [_stored(r) for r in conn.execute(query.limit(check_limit(limit)))]

@@ -12,19 +12,26 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection, Engine
 
 from autotrader.store.db import insert_for
-from autotrader.store.models import NotificationEventRow
+from autotrader.store.models import NOTIFICATION_EVENTS
 from autotrader.store.models_notify import (
-    NotificationDeliveryEventRow,
-    NotificationDeliveryRow,
-    NotificationDispatchRow,
+    NOTIFICATION_DELIVERIES,
+    NOTIFICATION_DELIVERY_EVENTS,
+    NOTIFICATION_DISPATCH,
 )
-from autotrader.store.repos_common import Now, check_limit, read_session, utc_now, write_session
+from autotrader.store.repos_common import (
+    Now,
+    check_limit,
+    first_row,
+    read_conn,
+    utc_now,
+    write_conn,
+)
 from autotrader.store.repos_runtime import NotificationEvent
 
 OPEN_STATUSES = ("pending", "retrying")
@@ -77,18 +84,18 @@ class DeliveryState:
     last_error: str | None
 
 
-def _event(r: NotificationEventRow) -> NotificationEvent:
+def _event(r: sa.Row[Any]) -> NotificationEvent:
     return NotificationEvent(r.id, r.type, r.strategy, r.created_at, dict(r.payload), r.read_at)
 
 
-def _delivery(r: NotificationDeliveryRow, events: Iterable[NotificationEvent] = ()) -> Delivery:
+def _delivery(r: sa.Row[Any], events: Iterable[NotificationEvent] = ()) -> Delivery:
     return Delivery(
         r.id, r.channel, r.kind, r.due_at, r.status, r.attempts, r.next_attempt_at,
         r.last_error, r.sent_at, tuple(events),
     )  # fmt: skip
 
 
-def _state(r: NotificationDeliveryRow) -> DeliveryState:
+def _state(r: sa.Row[Any]) -> DeliveryState:
     return DeliveryState(
         r.id, r.channel, r.kind, r.status, r.attempts, r.due_at,
         r.next_attempt_at, r.sent_at, r.last_error,
@@ -107,96 +114,100 @@ class DeliveryRepo:
         """Plan up to ``limit`` new events (oldest first); how many were planned."""
         now = self._now()
         # Called every tick: look first, so an idle tick never takes SQLite's write lock.
-        with read_session(self._engine) as session, session.begin():
-            if not self._unplanned(session, 1):
+        with read_conn(self._engine) as conn:
+            if not self._unplanned(conn, 1):
                 return 0
-        with write_session(self._engine) as session, session.begin():
-            events = self._unplanned(session, check_limit(limit))
+        with write_conn(self._engine) as conn:
+            events = self._unplanned(conn, check_limit(limit))
             for event in events:
                 for plan in planner(event):
-                    self._attach(session, plan, event.id, now)
-                session.add(NotificationDispatchRow(event_id=event.id, scheduled_at=now))
+                    self._attach(conn, plan, event.id, now)
+                mark = sa.insert(NOTIFICATION_DISPATCH).values(event_id=event.id, scheduled_at=now)
+                conn.execute(mark)
         return len(events)
 
     @staticmethod
-    def _unplanned(session: Session, limit: int) -> list[NotificationEvent]:
-        ev, mark = NotificationEventRow, NotificationDispatchRow
+    def _unplanned(conn: Connection, limit: int) -> list[NotificationEvent]:
+        ev, mark = NOTIFICATION_EVENTS.c, NOTIFICATION_DISPATCH.c
         floor = sa.select(sa.func.coalesce(sa.func.max(mark.event_id), 0) - _REORDER_WINDOW)
         query = (
-            sa.select(ev)
+            sa.select(NOTIFICATION_EVENTS)
             .where(ev.id > floor.scalar_subquery())
             .where(~sa.exists().where(mark.event_id == ev.id))
             .order_by(ev.id)
             .limit(limit)
         )
-        return [_event(r) for r in session.scalars(query)]
+        return [_event(r) for r in conn.execute(query)]
 
-    def _attach(self, session: Session, plan: Plan, event_id: int, now: datetime) -> None:
+    def _attach(self, conn: Connection, plan: Plan, event_id: int, now: datetime) -> None:
         """Add ``event_id`` to the open delivery ``plan`` names, creating it if needed."""
-        row = self._open_delivery(session, plan, plan.key, now)
+        row = self._open_delivery(conn, plan, plan.key, now)
         if row is None:
             # The digest with this key already went out (the clock was set back): send the
             # event on its own rather than never.
-            row = self._open_delivery(session, plan, f"{plan.key}#{event_id}", now)
+            row = self._open_delivery(conn, plan, f"{plan.key}#{event_id}", now)
             assert row is not None
         if plan.kind == "quiet_hours" and row.kind != plan.kind:
-            row.kind = plan.kind  # an hourly digest that quiet hours pushed back
-        link = insert_for(self._engine, NotificationDeliveryEventRow).values(
+            # An hourly digest that quiet hours pushed back.
+            d = NOTIFICATION_DELIVERIES
+            conn.execute(sa.update(d).where(d.c.id == row.id).values(kind=plan.kind))
+        link = insert_for(self._engine, NOTIFICATION_DELIVERY_EVENTS).values(
             delivery_id=row.id, event_id=event_id
         )
-        session.execute(link.on_conflict_do_nothing())
+        conn.execute(link.on_conflict_do_nothing())
 
     def _open_delivery(
-        self, session: Session, plan: Plan, key: str, now: datetime
-    ) -> NotificationDeliveryRow | None:
-        seed = insert_for(self._engine, NotificationDeliveryRow).values(
+        self, conn: Connection, plan: Plan, key: str, now: datetime
+    ) -> sa.Row[Any] | None:
+        seed = insert_for(self._engine, NOTIFICATION_DELIVERIES).values(
             channel=plan.channel, digest_key=key, kind=plan.kind, due_at=plan.due_at,
             status="pending", attempts=0, next_attempt_at=plan.due_at, created_at=now,
         )  # fmt: skip
-        session.execute(seed.on_conflict_do_nothing(index_elements=["channel", "digest_key"]))
+        conn.execute(seed.on_conflict_do_nothing(index_elements=["channel", "digest_key"]))
+        d = NOTIFICATION_DELIVERIES
         query = (
-            sa.select(NotificationDeliveryRow)
-            .where(NotificationDeliveryRow.channel == plan.channel)
-            .where(NotificationDeliveryRow.digest_key == key)
+            sa.select(d)
+            .where(d.c.channel == plan.channel)
+            .where(d.c.digest_key == key)
             .with_for_update()
         )
-        row = session.scalars(query).one()
+        row = conn.execute(query).one()
         return None if row.status == "sent" else row
 
     # -- sending -----------------------------------------------------------------------------
     def due(self, channel: str, at: datetime, *, limit: int = 20) -> list[Delivery]:
         """Open deliveries of ``channel`` whose next attempt is due at ``at``, earliest first."""
-        d = NotificationDeliveryRow
+        d = NOTIFICATION_DELIVERIES.c
         query = (
-            sa.select(d)
+            sa.select(NOTIFICATION_DELIVERIES)
             .where(d.channel == channel, d.status.in_(OPEN_STATUSES), d.next_attempt_at <= at)
             .order_by(d.next_attempt_at, d.id)
             .limit(check_limit(limit))
         )
-        with read_session(self._engine) as session, session.begin():
-            rows = list(session.scalars(query))
-            events = self._events_of(session, [r.id for r in rows])
+        with read_conn(self._engine) as conn:
+            rows = list(conn.execute(query))
+            events = self._events_of(conn, [r.id for r in rows])
             return [_delivery(r, events[r.id]) for r in rows]
 
     @staticmethod
-    def _events_of(session: Session, ids: list[int]) -> dict[int, list[NotificationEvent]]:
-        link, ev = NotificationDeliveryEventRow, NotificationEventRow
+    def _events_of(conn: Connection, ids: list[int]) -> dict[int, list[NotificationEvent]]:
+        link, ev = NOTIFICATION_DELIVERY_EVENTS.c, NOTIFICATION_EVENTS
         query = (
             sa.select(link.delivery_id, ev)
-            .join(ev, ev.id == link.event_id)
+            .join(ev, ev.c.id == link.event_id)
             .where(link.delivery_id.in_(ids))
-            .order_by(ev.id)
+            .order_by(ev.c.id)
         )
         found: dict[int, list[NotificationEvent]] = defaultdict(list)
-        for delivery_id, row in session.execute(query):
-            found[delivery_id].append(_event(row))
+        for row in conn.execute(query):  # delivery_id, then the event's columns
+            found[row.delivery_id].append(_event(row))
         return found
 
     def mark_sent(self, delivery_id: int, at: datetime) -> None:
         """Record a successful attempt."""
-        d = NotificationDeliveryRow
+        d = NOTIFICATION_DELIVERIES.c
         stmt = (
-            sa.update(d)
+            sa.update(NOTIFICATION_DELIVERIES)
             .where(d.id == delivery_id)
             .values(status="sent", sent_at=at, attempts=d.attempts + 1, last_error=None)
         )
@@ -205,9 +216,9 @@ class DeliveryRepo:
 
     def mark_failed(self, delivery_id: int, error: str, retry_at: datetime) -> int:
         """Record a failed attempt and when to try again; the attempts so far."""
-        d = NotificationDeliveryRow
+        d = NOTIFICATION_DELIVERIES.c
         stmt = (
-            sa.update(d)
+            sa.update(NOTIFICATION_DELIVERIES)
             .where(d.id == delivery_id, d.status.in_(OPEN_STATUSES))
             .values(
                 status="retrying",
@@ -223,47 +234,48 @@ class DeliveryRepo:
     # -- reading -----------------------------------------------------------------------------
     def open_counts(self) -> dict[tuple[str, str], int]:
         """Open deliveries by (channel, status)."""
-        d = NotificationDeliveryRow
+        d = NOTIFICATION_DELIVERIES.c
         query = (
             sa.select(d.channel, d.status, sa.func.count())
             .where(d.status.in_(OPEN_STATUSES))
             .group_by(d.channel, d.status)
         )
-        with read_session(self._engine) as session, session.begin():
-            return {(c, s): int(n) for c, s, n in session.execute(query)}
+        with read_conn(self._engine) as conn:
+            return {(c, s): int(n) for c, s, n in conn.execute(query)}
 
     def get(self, delivery_id: int) -> Delivery | None:
         """One delivery with its events."""
-        with read_session(self._engine) as session, session.begin():
-            row = session.get(NotificationDeliveryRow, delivery_id)
+        with read_conn(self._engine) as conn:
+            row = first_row(conn, NOTIFICATION_DELIVERIES, id=delivery_id)
             if row is None:
                 return None
-            return _delivery(row, self._events_of(session, [row.id])[row.id])
+            return _delivery(row, self._events_of(conn, [row.id])[row.id])
 
     def all(self, *, limit: int = 1000) -> list[Delivery]:
         """Deliveries, oldest first (without their events)."""
-        query = sa.select(NotificationDeliveryRow).order_by(NotificationDeliveryRow.id)
-        with read_session(self._engine) as session, session.begin():
-            return [_delivery(r) for r in session.scalars(query.limit(check_limit(limit)))]
+        d = NOTIFICATION_DELIVERIES
+        query = sa.select(d).order_by(d.c.id).limit(check_limit(limit))
+        with read_conn(self._engine) as conn:
+            return [_delivery(r) for r in conn.execute(query)]
 
     def states_for(self, event_ids: Sequence[int]) -> dict[int, list[DeliveryState]]:
         """How each of ``event_ids`` was delivered, per channel (absent: not planned yet)."""
-        link, d = NotificationDeliveryEventRow, NotificationDeliveryRow
+        link, d = NOTIFICATION_DELIVERY_EVENTS.c, NOTIFICATION_DELIVERIES
         query = (
             sa.select(link.event_id, d)
-            .join(d, d.id == link.delivery_id)
+            .join(d, d.c.id == link.delivery_id)
             .where(link.event_id.in_(list(event_ids)))
-            .order_by(d.channel, d.id)
+            .order_by(d.c.channel, d.c.id)
         )
         found: dict[int, list[DeliveryState]] = defaultdict(list)
-        with read_session(self._engine) as session, session.begin():
-            for event_id, r in session.execute(query):
-                found[event_id].append(_state(r))
+        with read_conn(self._engine) as conn:
+            for r in conn.execute(query):  # event_id, then the delivery's columns
+                found[r.event_id].append(_state(r))
         return dict(found)
 
     def planned(self, event_ids: Sequence[int]) -> set[int]:
         """Which of ``event_ids`` the dispatcher has planned."""
-        mark = NotificationDispatchRow
+        mark = NOTIFICATION_DISPATCH.c
         query = sa.select(mark.event_id).where(mark.event_id.in_(list(event_ids)))
-        with read_session(self._engine) as session, session.begin():
-            return set(session.scalars(query))
+        with read_conn(self._engine) as conn:
+            return set(conn.scalars(query))

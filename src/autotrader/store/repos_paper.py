@@ -18,8 +18,8 @@ from sqlalchemy.engine import Engine
 from autotrader.domain.fills import Fill, Liquidity, Settlement
 from autotrader.domain.orders import OrderRequest, OrderStatus, OrderType, Side
 from autotrader.store.db import insert_for
-from autotrader.store.models_executor import PaperFillRow, PaperOrderRow, PaperSettlementRow
-from autotrader.store.repos_common import read_session
+from autotrader.store.models_executor import PAPER_FILLS, PAPER_ORDERS, PAPER_SETTLEMENTS
+from autotrader.store.repos_common import read_conn
 from autotrader.venue.paper_book import PaperOrder, PaperState
 
 # What changes on an order after it was accepted.
@@ -50,7 +50,7 @@ def _order_values(po: PaperOrder) -> dict[str, Any]:
     }
 
 
-def _order(r: PaperOrderRow) -> PaperOrder:
+def _order(r: sa.Row[Any]) -> PaperOrder:
     request = OrderRequest(
         client_order_id=r.client_order_id,
         token_id=r.token_id,
@@ -90,7 +90,7 @@ def _fill_values(f: Fill) -> dict[str, Any]:
     }
 
 
-def _fill(r: PaperFillRow) -> Fill:
+def _fill(r: sa.Row[Any]) -> Fill:
     liquidity: Liquidity = "maker" if r.liquidity == "maker" else "taker"
     return Fill(
         r.trade_id, r.venue_order_id, r.token_id, Side(r.side), r.price, r.size, r.fee_usd, r.ts,
@@ -109,7 +109,7 @@ def _settlement_values(s: Settlement) -> dict[str, Any]:
     }
 
 
-def _settlement(r: PaperSettlementRow) -> Settlement:
+def _settlement(r: sa.Row[Any]) -> Settlement:
     return Settlement(r.market_id, r.token_id, r.outcome, r.shares, r.payout_per_share, r.ts)
 
 
@@ -121,16 +121,16 @@ class PaperStateRepo:
 
     def load(self) -> PaperState:
         """Every paper order (oldest first), fill and settlement."""
-        orders = sa.select(PaperOrderRow).order_by(
-            PaperOrderRow.created_at, PaperOrderRow.venue_order_id
+        orders = sa.select(PAPER_ORDERS).order_by(
+            PAPER_ORDERS.c.created_at, PAPER_ORDERS.c.venue_order_id
         )
-        fills = sa.select(PaperFillRow).order_by(PaperFillRow.ts, PaperFillRow.trade_id)
-        settlements = sa.select(PaperSettlementRow).order_by(PaperSettlementRow.ts)
-        with read_session(self._engine) as session, session.begin():
+        fills = sa.select(PAPER_FILLS).order_by(PAPER_FILLS.c.ts, PAPER_FILLS.c.trade_id)
+        settlements = sa.select(PAPER_SETTLEMENTS).order_by(PAPER_SETTLEMENTS.c.ts)
+        with read_conn(self._engine) as conn:
             return PaperState(
-                orders=tuple(_order(r) for r in session.scalars(orders)),
-                fills=tuple(_fill(r) for r in session.scalars(fills)),
-                settlements=tuple(_settlement(r) for r in session.scalars(settlements)),
+                orders=tuple(_order(r) for r in conn.execute(orders)),
+                fills=tuple(_fill(r) for r in conn.execute(fills)),
+                settlements=tuple(_settlement(r) for r in conn.execute(settlements)),
             )
 
     def save(
@@ -142,16 +142,16 @@ class PaperStateRepo:
         """Upsert ``orders``, insert ``fills`` and ``settlements`` (known ones are skipped)."""
         with self._engine.begin() as conn:
             for po in orders:
-                stmt = insert_for(conn, PaperOrderRow).values(**_order_values(po))
+                stmt = insert_for(conn, PAPER_ORDERS).values(**_order_values(po))
                 stmt = stmt.on_conflict_do_update(
-                    index_elements=[PaperOrderRow.venue_order_id],
+                    index_elements=[PAPER_ORDERS.c.venue_order_id],
                     set_={name: getattr(stmt.excluded, name) for name in _MUTABLE},
                 )
                 conn.execute(stmt)
             for f in fills:
-                stmt = insert_for(conn, PaperFillRow).values(**_fill_values(f))
-                conn.execute(stmt.on_conflict_do_nothing(index_elements=[PaperFillRow.trade_id]))
+                stmt = insert_for(conn, PAPER_FILLS).values(**_fill_values(f))
+                conn.execute(stmt.on_conflict_do_nothing(index_elements=[PAPER_FILLS.c.trade_id]))
             for s in settlements:
-                stmt = insert_for(conn, PaperSettlementRow).values(**_settlement_values(s))
-                key = [PaperSettlementRow.token_id]
+                stmt = insert_for(conn, PAPER_SETTLEMENTS).values(**_settlement_values(s))
+                key = [PAPER_SETTLEMENTS.c.token_id]
                 conn.execute(stmt.on_conflict_do_nothing(index_elements=key))

@@ -19,16 +19,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from autotrader.store.db import immediate, insert_for
-from autotrader.store.models import ExecutorStateRow, NotificationEventRow, StrategyRuntimeRow
+from autotrader.store.models import EXECUTOR_STATE, NOTIFICATION_EVENTS, STRATEGY_RUNTIME
 from autotrader.store.repos_common import (
     Now,
     check_limit,
+    first_row,
     one_line,
-    read_session,
-    table_of,
+    read_conn,
     to_json_payload,
     utc_now,
-    write_session,
+    write_conn,
 )
 
 
@@ -44,7 +44,7 @@ class StrategyRuntime:
     last_entry_at: datetime | None
 
 
-def _runtime(r: StrategyRuntimeRow) -> StrategyRuntime:
+def _runtime(r: sa.Row[Any]) -> StrategyRuntime:
     return StrategyRuntime(
         strategy=r.strategy,
         paused=r.paused,
@@ -64,17 +64,17 @@ class StrategyRuntimeRepo:
 
     def get(self, strategy: str) -> StrategyRuntime:
         """The strategy's state; running with no failures when it has no row yet."""
-        with read_session(self._engine) as session, session.begin():
-            row = session.get(StrategyRuntimeRow, strategy)
+        with read_conn(self._engine) as conn:
+            row = first_row(conn, STRATEGY_RUNTIME, strategy=strategy)
             if row is None:
                 return StrategyRuntime(strategy, False, None, None, 0, None)
             return _runtime(row)
 
     def all(self) -> list[StrategyRuntime]:
         """Every strategy with a row, by name."""
-        query = sa.select(StrategyRuntimeRow).order_by(StrategyRuntimeRow.strategy)
-        with read_session(self._engine) as session, session.begin():
-            return [_runtime(r) for r in session.scalars(query)]
+        query = sa.select(STRATEGY_RUNTIME).order_by(STRATEGY_RUNTIME.c.strategy)
+        with read_conn(self._engine) as conn:
+            return [_runtime(r) for r in conn.execute(query)]
 
     def pause(self, strategy: str, reason: str) -> bool:
         """Pause ``strategy``; ``True`` if it was running (so one event is recorded per pause).
@@ -106,18 +106,18 @@ class StrategyRuntimeRepo:
     def _change(self, strategy: str, *, failure: bool = False, **values: Any) -> StrategyRuntime:
         """Apply ``values`` in one locked transaction; the state *before* the change."""
         now = self._now()
-        seed = insert_for(self._engine, StrategyRuntimeRow).values(
+        seed = insert_for(self._engine, STRATEGY_RUNTIME).values(
             strategy=strategy, paused=False, consecutive_venue_failures=0, updated_at=now
         )
         query = (
-            sa.select(StrategyRuntimeRow)
-            .where(StrategyRuntimeRow.strategy == strategy)
+            sa.select(STRATEGY_RUNTIME)
+            .where(STRATEGY_RUNTIME.c.strategy == strategy)
             .with_for_update()
         )
-        with write_session(self._engine) as session, session.begin():
+        with write_conn(self._engine) as conn:
             # Make sure the row exists, then lock it: concurrent changes queue on the lock.
-            session.execute(seed.on_conflict_do_nothing(index_elements=["strategy"]))
-            row = session.scalars(query).one()
+            conn.execute(seed.on_conflict_do_nothing(index_elements=["strategy"]))
+            row = conn.execute(query).one()
             before = _runtime(row)
             if values.get("paused") is True and row.paused:
                 values = {}  # keep the first reason and time
@@ -127,9 +127,8 @@ class StrategyRuntimeRepo:
                 values.update(pause_reason=None, paused_at=None)
             if failure:
                 values["consecutive_venue_failures"] = row.consecutive_venue_failures + 1
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.updated_at = now
+            where = STRATEGY_RUNTIME.c.strategy == strategy
+            conn.execute(sa.update(STRATEGY_RUNTIME).where(where).values(**values, updated_at=now))
         return before
 
 
@@ -145,7 +144,7 @@ class NotificationEvent:
     read_at: datetime | None
 
 
-def _event(r: NotificationEventRow) -> NotificationEvent:
+def _event(r: sa.Row[Any]) -> NotificationEvent:
     return NotificationEvent(r.id, r.type, r.strategy, r.created_at, dict(r.payload), r.read_at)
 
 
@@ -159,7 +158,7 @@ def insert_event(
     """``EventRepo.record`` on ``conn``, inside the caller's transaction; the event's id."""
     if not type:
         raise ValueError("an event needs a type")
-    table = table_of(NotificationEventRow)
+    table = NOTIFICATION_EVENTS
     values = {"type": type, "strategy": strategy, "created_at": now}
     stmt = table.insert().values(payload=to_json_payload(payload), **values)
     return int(conn.execute(stmt.returning(table.c.id)).scalar_one())
@@ -189,24 +188,24 @@ class EventRepo:
         oldest_first: bool = False,
     ) -> list[NotificationEvent]:
         """Events, newest first (``oldest_first`` for delivery), filtered as asked."""
-        query = sa.select(NotificationEventRow)
+        query = sa.select(NOTIFICATION_EVENTS)
         if unread is not None:
-            read_at = NotificationEventRow.read_at
+            read_at = NOTIFICATION_EVENTS.c.read_at
             query = query.where(read_at.is_(None) if unread else read_at.is_not(None))
         if type is not None:
-            query = query.where(NotificationEventRow.type == type)
+            query = query.where(NOTIFICATION_EVENTS.c.type == type)
         if strategy is not None:
-            query = query.where(NotificationEventRow.strategy == strategy)
-        order = NotificationEventRow.id.asc() if oldest_first else NotificationEventRow.id.desc()
+            query = query.where(NOTIFICATION_EVENTS.c.strategy == strategy)
+        order = NOTIFICATION_EVENTS.c.id.asc() if oldest_first else NOTIFICATION_EVENTS.c.id.desc()
         query = query.order_by(order).limit(check_limit(limit))
-        with read_session(self._engine) as session, session.begin():
-            return [_event(r) for r in session.scalars(query)]
+        with read_conn(self._engine) as conn:
+            return [_event(r) for r in conn.execute(query)]
 
     def mark_read(self, target: int | Literal["all"]) -> int:
         """Mark event ``target`` (or every unread one) read; how many changed."""
-        stmt = sa.update(NotificationEventRow).where(NotificationEventRow.read_at.is_(None))
+        stmt = sa.update(NOTIFICATION_EVENTS).where(NOTIFICATION_EVENTS.c.read_at.is_(None))
         if target != "all":
-            stmt = stmt.where(NotificationEventRow.id == target)
+            stmt = stmt.where(NOTIFICATION_EVENTS.c.id == target)
         with self._engine.begin() as conn:
             return conn.execute(stmt.values(read_at=self._now())).rowcount
 
@@ -220,17 +219,17 @@ class ExecutorStateRepo:
 
     def get(self, key: str) -> str | None:
         """The value of ``key``, or None."""
-        with read_session(self._engine) as session, session.begin():
-            row = session.get(ExecutorStateRow, key)
+        with read_conn(self._engine) as conn:
+            row = first_row(conn, EXECUTOR_STATE, key=key)
             return row.value if row else None
 
     def set(self, key: str, value: str) -> None:
         """Insert or overwrite ``key``."""
-        stmt = insert_for(self._engine, ExecutorStateRow).values(
+        stmt = insert_for(self._engine, EXECUTOR_STATE).values(
             key=key, value=value, updated_at=self._now()
         )
         stmt = stmt.on_conflict_do_update(
-            index_elements=[ExecutorStateRow.key],
+            index_elements=[EXECUTOR_STATE.c.key],
             set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
         )
         with self._engine.begin() as conn:
@@ -249,5 +248,5 @@ class ExecutorStateRepo:
 
     def all(self) -> dict[str, str]:
         """Every key and value."""
-        with read_session(self._engine) as session, session.begin():
-            return {r.key: r.value for r in session.scalars(sa.select(ExecutorStateRow))}
+        with read_conn(self._engine) as conn:
+            return {r.key: r.value for r in conn.execute(sa.select(EXECUTOR_STATE))}

@@ -22,14 +22,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from autotrader.store.db import immediate, insert_for
-from autotrader.store.models import StrategyRuntimeRow
-from autotrader.store.models_scheduler import StrategyRunRow, StrategyStateRow
-from autotrader.store.repos_common import Now, check_limit, table_of, utc_now
+from autotrader.store.models import STRATEGY_RUNTIME
+from autotrader.store.models_scheduler import STRATEGY_RUNS, STRATEGY_STATE
+from autotrader.store.repos_common import Now, check_limit, utc_now
 
 KEEP_RUNS = 50
 Desired = Literal["running", "stopped"]
-_STATE = table_of(StrategyStateRow)
-_RUNS = table_of(StrategyRunRow)
 
 
 @dataclass(frozen=True)
@@ -104,11 +102,11 @@ class Control:
 
 
 def _state(row: Any) -> StrategyState:
-    return StrategyState(**{c.name: getattr(row, c.name) for c in _STATE.columns})
+    return StrategyState(**{c.name: getattr(row, c.name) for c in STRATEGY_STATE.columns})
 
 
 def _run(row: Any) -> RunRecord:
-    return RunRecord(**{c.name: getattr(row, c.name) for c in _RUNS.columns})
+    return RunRecord(**{c.name: getattr(row, c.name) for c in STRATEGY_RUNS.columns})
 
 
 class SchedulerRepo:
@@ -123,7 +121,7 @@ class SchedulerRepo:
     # -- reads ---------------------------------------------------------------------------------
     def get(self, strategy: str) -> StrategyState | None:
         """The row of ``strategy``, if the scheduler has seen it."""
-        query = sa.select(_STATE).where(_STATE.c.strategy == strategy)
+        query = sa.select(STRATEGY_STATE).where(STRATEGY_STATE.c.strategy == strategy)
         with self._engine.begin() as conn:
             row = conn.execute(query).first()
         return _state(row) if row is not None else None
@@ -131,28 +129,30 @@ class SchedulerRepo:
     def states(self) -> dict[str, StrategyState]:
         """Every row, by strategy name."""
         with self._engine.begin() as conn:
-            return {r.strategy: _state(r) for r in conn.execute(sa.select(_STATE))}
+            return {r.strategy: _state(r) for r in conn.execute(sa.select(STRATEGY_STATE))}
 
     def control(self) -> dict[str, Control]:
         """Strategies with a start/stop override or a pending run-now request."""
-        query = sa.select(_STATE.c.strategy, _STATE.c.desired, _STATE.c.run_now_at).where(
-            sa.or_(_STATE.c.desired.is_not(None), _STATE.c.run_now_at.is_not(None))
+        query = sa.select(
+            STRATEGY_STATE.c.strategy, STRATEGY_STATE.c.desired, STRATEGY_STATE.c.run_now_at
+        ).where(
+            sa.or_(STRATEGY_STATE.c.desired.is_not(None), STRATEGY_STATE.c.run_now_at.is_not(None))
         )
         with self._engine.begin() as conn:
             return {r.strategy: Control(r.desired, r.run_now_at) for r in conn.execute(query)}
 
     def paused(self) -> set[str]:
         """Strategies paused in ``strategy_runtime`` (by the CLI, the executor or us)."""
-        query = sa.select(StrategyRuntimeRow.strategy).where(StrategyRuntimeRow.paused.is_(True))
+        query = sa.select(STRATEGY_RUNTIME.c.strategy).where(STRATEGY_RUNTIME.c.paused.is_(True))
         with self._engine.begin() as conn:
             return set(conn.execute(query).scalars())
 
     def runs(self, strategy: str, limit: int = KEEP_RUNS) -> list[RunRecord]:
         """The newest ``limit`` runs of ``strategy``, newest first."""
         query = (
-            sa.select(_RUNS)
-            .where(_RUNS.c.strategy == strategy)
-            .order_by(_RUNS.c.id.desc())
+            sa.select(STRATEGY_RUNS)
+            .where(STRATEGY_RUNS.c.strategy == strategy)
+            .order_by(STRATEGY_RUNS.c.id.desc())
             .limit(check_limit(limit))
         )
         with self._engine.begin() as conn:
@@ -166,19 +166,19 @@ class SchedulerRepo:
             if hashes:
                 conn.execute(self._seed_stmt(conn, now), [{"strategy": n} for n in hashes])
                 conn.execute(
-                    sa.update(_STATE)
-                    .where(_STATE.c.strategy == sa.bindparam("s"))
-                    .where(_STATE.c.definition_hash.is_distinct_from(sa.bindparam("h")))
+                    sa.update(STRATEGY_STATE)
+                    .where(STRATEGY_STATE.c.strategy == sa.bindparam("s"))
+                    .where(STRATEGY_STATE.c.definition_hash.is_distinct_from(sa.bindparam("h")))
                     .values(definition_hash=sa.bindparam("h"), updated_at=now),
                     [{"s": name, "h": digest} for name, digest in hashes.items()],
                 )
-            return {r.strategy: _state(r) for r in conn.execute(sa.select(_STATE))}
+            return {r.strategy: _state(r) for r in conn.execute(sa.select(STRATEGY_STATE))}
 
     def mark_interrupted(self) -> int:
         """Runs left ``running`` by a scheduler that died: ``failed``; how many."""
         stmt = (
-            sa.update(_RUNS)
-            .where(_RUNS.c.outcome == "running")
+            sa.update(STRATEGY_RUNS)
+            .where(STRATEGY_RUNS.c.outcome == "running")
             .values(
                 outcome="failed",
                 ended_at=self._now(),
@@ -208,7 +208,9 @@ class SchedulerRepo:
             }
             for s in starts
         ]
-        insert = sa.insert(_RUNS).returning(_RUNS.c.id, sort_by_parameter_order=True)
+        insert = sa.insert(STRATEGY_RUNS).returning(
+            STRATEGY_RUNS.c.id, sort_by_parameter_order=True
+        )
         scheduled = [
             {"s": s.strategy, "last": s.started_at, "next": s.next_run_at}
             for s in starts
@@ -219,8 +221,8 @@ class SchedulerRepo:
             ids = [int(r[0]) for r in conn.execute(insert, rows)]
             if scheduled:
                 conn.execute(
-                    sa.update(_STATE)
-                    .where(_STATE.c.strategy == sa.bindparam("s"))
+                    sa.update(STRATEGY_STATE)
+                    .where(STRATEGY_STATE.c.strategy == sa.bindparam("s"))
                     .values(
                         last_run_at=sa.bindparam("last"),
                         next_run_at=sa.bindparam("next"),
@@ -230,8 +232,8 @@ class SchedulerRepo:
                 )
             if manual:
                 conn.execute(
-                    sa.update(_STATE)
-                    .where(_STATE.c.strategy == sa.bindparam("s"))
+                    sa.update(STRATEGY_STATE)
+                    .where(STRATEGY_STATE.c.strategy == sa.bindparam("s"))
                     .values(last_run_at=sa.bindparam("last"), run_now_at=None, updated_at=now),
                     manual,
                 )
@@ -257,23 +259,23 @@ class SchedulerRepo:
         states = [_counters(e) for e in ends]
         with self._writer.begin() as conn:
             conn.execute(
-                sa.update(_RUNS)
-                .where(_RUNS.c.id == sa.bindparam("rid"))
+                sa.update(STRATEGY_RUNS)
+                .where(STRATEGY_RUNS.c.id == sa.bindparam("rid"))
                 .values(
                     {k: sa.bindparam(k) for k in runs[0] if k != "rid"},
                 ),
                 runs,
             )
             conn.execute(
-                sa.update(_STATE)
-                .where(_STATE.c.strategy == sa.bindparam("s"))
+                sa.update(STRATEGY_STATE)
+                .where(STRATEGY_STATE.c.strategy == sa.bindparam("s"))
                 .values(
                     last_outcome=sa.bindparam("outcome_"),
                     last_error=sa.bindparam("error_"),
                     consecutive_failures=sa.bindparam("consecutive"),
-                    executions=_STATE.c.executions + 1,
-                    successes=_STATE.c.successes + sa.bindparam("ok", type_=sa.Integer),
-                    failures=_STATE.c.failures + sa.bindparam("bad", type_=sa.Integer),
+                    executions=STRATEGY_STATE.c.executions + 1,
+                    successes=STRATEGY_STATE.c.successes + sa.bindparam("ok", type_=sa.Integer),
+                    failures=STRATEGY_STATE.c.failures + sa.bindparam("bad", type_=sa.Integer),
                     updated_at=now,
                 ),
                 states,
@@ -283,7 +285,7 @@ class SchedulerRepo:
     def _prune(self, conn: Connection, strategies: Iterable[str]) -> None:
         # Delete everything at or below the id of the (keep + 1)-th newest run; a NULL bound
         # (fewer runs than that) deletes nothing.
-        inner = _RUNS.alias("newer")
+        inner = STRATEGY_RUNS.alias("newer")
         bound = (
             sa.select(inner.c.id)
             .where(inner.c.strategy == sa.bindparam("s"))
@@ -292,7 +294,9 @@ class SchedulerRepo:
             .offset(self._keep)
             .scalar_subquery()
         )
-        stmt = sa.delete(_RUNS).where(_RUNS.c.strategy == sa.bindparam("s"), _RUNS.c.id <= bound)
+        stmt = sa.delete(STRATEGY_RUNS).where(
+            STRATEGY_RUNS.c.strategy == sa.bindparam("s"), STRATEGY_RUNS.c.id <= bound
+        )
         conn.execute(stmt, [{"s": s} for s in sorted(strategies)])
 
     def set_schedule(
@@ -307,8 +311,8 @@ class SchedulerRepo:
             return
         rows = [{"s": name, "next": at} for name, at in nexts.items()]
         stmt = (
-            sa.update(_STATE)
-            .where(_STATE.c.strategy == sa.bindparam("s"))
+            sa.update(STRATEGY_STATE)
+            .where(STRATEGY_STATE.c.strategy == sa.bindparam("s"))
             .values(next_run_at=sa.bindparam("next"), updated_at=self._now())
         )
         with self._writer.begin() as conn:
@@ -319,8 +323,8 @@ class SchedulerRepo:
         if not strategies:
             return
         stmt = (
-            sa.update(_STATE)
-            .where(_STATE.c.strategy == sa.bindparam("s"))
+            sa.update(STRATEGY_STATE)
+            .where(STRATEGY_STATE.c.strategy == sa.bindparam("s"))
             .values(started_at=at, updated_at=self._now())
         )
         with self._writer.begin() as conn:
@@ -347,7 +351,7 @@ class SchedulerRepo:
         now = self._now()
         with self._writer.begin() as conn:
             self._seed(conn, strategy, now)
-            stmt = sa.update(_STATE).where(_STATE.c.strategy == strategy)
+            stmt = sa.update(STRATEGY_STATE).where(STRATEGY_STATE.c.strategy == strategy)
             conn.execute(stmt.values(**values, updated_at=now))
 
     def _seed(self, conn: Connection, strategy: str, now: datetime) -> None:
@@ -356,7 +360,7 @@ class SchedulerRepo:
     @staticmethod
     def _seed_stmt(conn: Connection, now: datetime) -> Any:
         """Insert-if-new of a fresh row (the strategy name is a bind parameter)."""
-        stmt = insert_for(conn, _STATE).values(
+        stmt = insert_for(conn, STRATEGY_STATE).values(
             consecutive_failures=0, executions=0, successes=0, failures=0, updated_at=now
         )
         return stmt.on_conflict_do_nothing(index_elements=["strategy"])

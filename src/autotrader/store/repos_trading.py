@@ -33,15 +33,15 @@ from autotrader.domain.orders import (
     transition,
 )
 from autotrader.store.db import immediate
-from autotrader.store.models import FillRow, OrderRow
+from autotrader.store.models import FILLS, ORDERS
 from autotrader.store.repos_common import (
     Now,
     check_limit,
+    first_row,
     one_line,
-    read_session,
-    table_of,
+    read_conn,
     utc_now,
-    write_session,
+    write_conn,
 )
 from autotrader.store.repos_fills import FillRepo, RecordedFill, RecordedSettlement, SettlementRepo
 
@@ -60,7 +60,7 @@ OPEN_STATUSES: frozenset[OrderStatus] = frozenset(
     {OrderStatus.LIVE, OrderStatus.DELAYED, OrderStatus.PARTIALLY_FILLED}
 )
 _NON_TERMINAL = sorted(s.value for s in OrderStatus if s not in TERMINAL)
-_ORDERS = table_of(OrderRow)
+_ORDERS = ORDERS
 _INSERT = _ORDERS.insert()
 _LOCK = sa.select(_ORDERS).where(_ORDERS.c.id == sa.bindparam("id")).with_for_update()
 
@@ -99,7 +99,7 @@ def _order_of(values: Mapping[str, Any]) -> StoredOrder:
     return _order(SimpleNamespace(**values))
 
 
-def _order(r: OrderRow | SimpleNamespace) -> StoredOrder:
+def _order(r: sa.Row[Any] | SimpleNamespace) -> StoredOrder:
     return StoredOrder(
         id=r.id,
         intent_id=r.intent_id,
@@ -191,8 +191,10 @@ class OrderRepo:
         if not venue_order_id:
             raise ValueError(f"order {order_id}: empty venue_order_id")
         try:
-            with write_session(self._engine) as session, session.begin():
-                row = self._locked(session, order_id)
+            with write_conn(self._engine) as conn:
+                row = conn.execute(_LOCK, {"id": order_id}).one_or_none()
+                if row is None:
+                    raise ValueError(f"no order {order_id}")
                 if row.venue_order_id == venue_order_id:
                     return _order(row)
                 if row.venue_order_id is not None:
@@ -202,10 +204,9 @@ class OrderRepo:
                     )
                 if row.status != OrderStatus.PENDING:
                     raise ValueError(f"order {order_id} is {row.status}, not PENDING")
-                row.venue_order_id = venue_order_id
-                row.updated_at = self._now()
-                session.flush()
-                return _order(row)
+                changes = {"venue_order_id": venue_order_id, "updated_at": self._now()}
+                conn.execute(_ORDERS.update().where(_ORDERS.c.id == order_id).values(changes))
+                return _order(SimpleNamespace(**{**row._mapping, **changes}))
         except exc.IntegrityError:
             other = self.by_venue_id(venue_order_id)
             owner = other.id if other else "another order"
@@ -248,79 +249,70 @@ class OrderRepo:
             conn.execute(_ORDERS.update().where(_ORDERS.c.id == order_id).values(changes))
         return _order_of({**row, **changes})
 
-    @staticmethod
-    def _locked(session: Any, order_id: str) -> OrderRow:
-        query = sa.select(OrderRow).where(OrderRow.id == order_id).with_for_update()
-        row: OrderRow | None = session.scalars(query).one_or_none()
-        if row is None:
-            raise ValueError(f"no order {order_id}")
-        return row
-
     def get(self, order_id: str) -> StoredOrder | None:
         """The order with our id ``order_id``."""
-        with read_session(self._engine) as session, session.begin():
-            row = session.get(OrderRow, order_id)
+        with read_conn(self._engine) as conn:
+            row = first_row(conn, ORDERS, id=order_id)
             return _order(row) if row else None
 
     def by_venue_id(self, venue_order_id: str) -> StoredOrder | None:
         """The order with this venue id (hash), if it is ours."""
-        return self._one(sa.select(OrderRow).where(OrderRow.venue_order_id == venue_order_id))
+        return self._one(sa.select(ORDERS).where(ORDERS.c.venue_order_id == venue_order_id))
 
     def open_orders(self) -> list[StoredOrder]:
         """Orders on the book or held by the venue (LIVE, DELAYED, PARTIALLY_FILLED)."""
         statuses = sorted(s.value for s in OPEN_STATUSES)
-        return self._many(sa.select(OrderRow).where(OrderRow.status.in_(statuses)))
+        return self._many(sa.select(ORDERS).where(ORDERS.c.status.in_(statuses)))
 
     def count_open(self) -> int:
         """How many orders are open (``open_orders`` without reading them)."""
         statuses = sorted(s.value for s in OPEN_STATUSES)
-        query = sa.select(sa.func.count()).select_from(OrderRow)
+        query = sa.select(sa.func.count()).select_from(ORDERS)
         with self._engine.connect() as conn:
-            return int(conn.execute(query.where(OrderRow.status.in_(statuses))).scalar_one())
+            return int(conn.execute(query.where(ORDERS.c.status.in_(statuses))).scalar_one())
 
     def non_terminal(self) -> list[StoredOrder]:
         """Every order whose fate is not final, PENDING and SUBMITTED included (reconciliation)."""
-        return self._many(sa.select(OrderRow).where(OrderRow.status.in_(_NON_TERMINAL)))
+        return self._many(sa.select(ORDERS).where(ORDERS.c.status.in_(_NON_TERMINAL)))
 
     def missing_fills(self) -> list[tuple[StoredOrder, Decimal]]:
         """Orders whose recorded fills fall short of their ``size_matched``, with the shares
         recorded: matched orders whose trades the venue had not listed yet."""
         got = (
-            sa.select(FillRow.order_id, sa.func.sum(FillRow.size).label("got"))
-            .where(FillRow.order_id.is_not(None))
-            .group_by(FillRow.order_id)
+            sa.select(FILLS.c.order_id, sa.func.sum(FILLS.c.size).label("got"))
+            .where(FILLS.c.order_id.is_not(None))
+            .group_by(FILLS.c.order_id)
             .subquery()
         )
         query = (
-            sa.select(OrderRow, got.c.got)
-            .outerjoin(got, got.c.order_id == OrderRow.id)
-            .where(OrderRow.size_matched > 0)
-            .order_by(OrderRow.created_at, OrderRow.id)
+            sa.select(ORDERS, got.c.got)
+            .outerjoin(got, got.c.order_id == ORDERS.c.id)
+            .where(ORDERS.c.size_matched > 0)
+            .order_by(ORDERS.c.created_at, ORDERS.c.id)
         )
-        with read_session(self._engine) as session, session.begin():
-            rows = session.execute(query).all()
-            out = [(_order(r), Decimal(g or 0)) for r, g in rows]
+        with read_conn(self._engine) as conn:
+            out = [(_order(r), Decimal(r.got or 0)) for r in conn.execute(query)]
         return [(o, g) for o, g in out if g < o.size_matched]
 
     def for_intent(self, intent_id: str) -> list[StoredOrder]:
         """The orders placed for an intent, oldest first."""
-        return self._many(sa.select(OrderRow).where(OrderRow.intent_id == intent_id))
+        return self._many(sa.select(ORDERS).where(ORDERS.c.intent_id == intent_id))
 
-    def _one(self, query: sa.Select[OrderRow]) -> StoredOrder | None:
-        with read_session(self._engine) as session, session.begin():
-            row = session.scalars(query).one_or_none()
+    def _one(self, query: sa.Select[Any]) -> StoredOrder | None:
+        with read_conn(self._engine) as conn:
+            row = conn.execute(query).one_or_none()
             return _order(row) if row else None
 
-    def _many(self, query: sa.Select[OrderRow], ordered: bool = False) -> list[StoredOrder]:
+    def _many(self, query: sa.Select[Any], ordered: bool = False) -> list[StoredOrder]:
         if not ordered:
-            query = query.order_by(OrderRow.created_at, OrderRow.id)
-        with read_session(self._engine) as session, session.begin():
-            return [_order(r) for r in session.scalars(query)]
+            query = query.order_by(ORDERS.c.created_at, ORDERS.c.id)
+        with read_conn(self._engine) as conn:
+            return [_order(r) for r in conn.execute(query)]
 
     def list(self, strategy: str | None = None, limit: int = 100) -> list[StoredOrder]:
         """The newest ``limit`` orders (of ``strategy``), newest first."""
-        query = sa.select(OrderRow)
+        query = sa.select(ORDERS)
         if strategy is not None:
-            query = query.where(OrderRow.strategy == strategy)
-        query = query.order_by(OrderRow.created_at.desc(), OrderRow.id.desc())
+            query = query.where(ORDERS.c.strategy == strategy)
+        query = query.order_by(ORDERS.c.created_at.desc(), ORDERS.c.id.desc())
         return self._many(query.limit(check_limit(limit)), ordered=True)

@@ -21,14 +21,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from autotrader.store.db import insert_for
-from autotrader.store.models_pipeline import DeferredItemRow, WatchlistRow
+from autotrader.store.models_pipeline import DEFERRED_ITEMS, WATCHLIST
 from autotrader.store.repos_common import (
     Now,
     one_line,
-    read_session,
+    read_conn,
     to_json_payload,
     utc_now,
-    write_session,
+    write_conn,
 )
 from autotrader.store.types import MONEY_SCALE
 
@@ -56,7 +56,7 @@ class WatchEntry:
         return self.expires_at is not None and self.expires_at <= now
 
 
-def _entry(r: WatchlistRow) -> WatchEntry:
+def _entry(r: sa.Row[Any]) -> WatchEntry:
     return WatchEntry(
         strategy=r.strategy,
         market_slug=r.market_slug,
@@ -105,70 +105,67 @@ class WatchlistRepo:
         if not entry.strategy or not entry.market_slug:
             raise ValueError("a watchlist entry needs a strategy and a market slug")
         values = _values(entry)
-        stmt = insert_for(self._engine, WatchlistRow).values(**values)
-        stmt = stmt.on_conflict_do_nothing().returning(WatchlistRow.id)
-        with write_session(self._engine) as session, session.begin():
-            if session.execute(stmt).first() is not None:
+        w = WATCHLIST.c
+        stmt = insert_for(self._engine, WATCHLIST).values(**values)
+        stmt = stmt.on_conflict_do_nothing().returning(w.id)
+        with write_conn(self._engine) as conn:
+            if conn.execute(stmt).first() is not None:
                 return True
-            replaced = session.execute(
-                sa.update(WatchlistRow)
+            replaced = conn.execute(
+                sa.update(WATCHLIST)
                 .where(
-                    WatchlistRow.strategy == entry.strategy,
-                    WatchlistRow.market_slug == entry.market_slug,
-                    WatchlistRow.expires_at.is_not(None),
-                    WatchlistRow.expires_at <= entry.added_at,
+                    w.strategy == entry.strategy,
+                    w.market_slug == entry.market_slug,
+                    w.expires_at.is_not(None),
+                    w.expires_at <= entry.added_at,
                 )
                 .values(**values)
-                .returning(WatchlistRow.id)
+                .returning(w.id)
             ).first()
             return replaced is not None
 
     def remove(self, strategy: str, market_slug: str) -> bool:
         """Take the market off the strategy's watchlist; ``True`` if it was on it."""
+        w = WATCHLIST.c
         stmt = (
-            sa.delete(WatchlistRow)
-            .where(WatchlistRow.strategy == strategy, WatchlistRow.market_slug == market_slug)
-            .returning(WatchlistRow.id)
+            sa.delete(WATCHLIST)
+            .where(w.strategy == strategy, w.market_slug == market_slug)
+            .returning(w.id)
         )
-        with write_session(self._engine) as session, session.begin():
-            return session.execute(stmt).first() is not None
+        with write_conn(self._engine) as conn:
+            return conn.execute(stmt).first() is not None
 
     def get(self, strategy: str, market_slug: str) -> WatchEntry | None:
         """The entry of ``market_slug`` on the strategy's watchlist (expired or not)."""
-        query = sa.select(WatchlistRow).where(
-            WatchlistRow.strategy == strategy, WatchlistRow.market_slug == market_slug
-        )
-        with read_session(self._engine) as session, session.begin():
-            row = session.scalars(query).one_or_none()
+        w = WATCHLIST.c
+        query = sa.select(WATCHLIST).where(w.strategy == strategy, w.market_slug == market_slug)
+        with read_conn(self._engine) as conn:
+            row = conn.execute(query).one_or_none()
             return _entry(row) if row else None
 
     def list(self, strategy: str | None = None, *, now: datetime | None = None) -> list[WatchEntry]:
         """Entries (of ``strategy``), oldest first; with ``now``, only those unexpired then."""
-        query = sa.select(WatchlistRow)
+        w = WATCHLIST.c
+        query = sa.select(WATCHLIST)
         if strategy is not None:
-            query = query.where(WatchlistRow.strategy == strategy)
+            query = query.where(w.strategy == strategy)
         if now is not None:
-            query = query.where(
-                sa.or_(WatchlistRow.expires_at.is_(None), WatchlistRow.expires_at > now)
-            )
-        query = query.order_by(WatchlistRow.strategy, WatchlistRow.added_at, WatchlistRow.id)
-        with read_session(self._engine) as session, session.begin():
-            return [_entry(r) for r in session.scalars(query)]
+            query = query.where(sa.or_(w.expires_at.is_(None), w.expires_at > now))
+        query = query.order_by(w.strategy, w.added_at, w.id)
+        with read_conn(self._engine) as conn:
+            return [_entry(r) for r in conn.execute(query)]
 
     def purge_expired(self, strategy: str, now: datetime) -> builtins.list[str]:
         """Delete the strategy's entries expired at ``now``; their slugs, sorted."""
-        expired = sa.and_(
-            WatchlistRow.strategy == strategy,
-            WatchlistRow.expires_at.is_not(None),
-            WatchlistRow.expires_at <= now,
-        )
+        w = WATCHLIST.c
+        expired = sa.and_(w.strategy == strategy, w.expires_at.is_not(None), w.expires_at <= now)
         # Every run calls this: look first, so the usual "nothing expired" takes no write lock.
-        with read_session(self._engine) as session, session.begin():
-            if session.scalars(sa.select(WatchlistRow.id).where(expired).limit(1)).first() is None:
+        with read_conn(self._engine) as conn:
+            if conn.scalars(sa.select(w.id).where(expired).limit(1)).first() is None:
                 return []
-        stmt = sa.delete(WatchlistRow).where(expired).returning(WatchlistRow.market_slug)
-        with write_session(self._engine) as session, session.begin():
-            return sorted(session.scalars(stmt))
+        stmt = sa.delete(WATCHLIST).where(expired).returning(w.market_slug)
+        with write_conn(self._engine) as conn:
+            return sorted(conn.scalars(stmt))
 
 
 @dataclass(frozen=True)
@@ -183,7 +180,7 @@ class DeferredItem:
     created_at: datetime
 
 
-def _deferred(r: DeferredItemRow) -> DeferredItem:
+def _deferred(r: sa.Row[Any]) -> DeferredItem:
     return DeferredItem(r.id, r.strategy, r.node_index, dict(r.item), r.resume_at, r.created_at)
 
 
@@ -202,46 +199,47 @@ class DeferredRepo:
             raise ValueError(f"node_index must be >= 0 (got {node_index})")
         now = self._now()
         rows = [
-            DeferredItemRow(
-                strategy=strategy,
-                node_index=node_index,
-                item=to_json_payload(item),
-                resume_at=resume_at,
-                created_at=now,
-            )
+            {
+                "strategy": strategy,
+                "node_index": node_index,
+                "item": to_json_payload(item),
+                "resume_at": resume_at,
+                "created_at": now,
+            }
             for item in items
         ]
-        with write_session(self._engine) as session, session.begin():
-            session.add_all(rows)
+        if not rows:
+            return 0  # as before: nothing to write takes no write lock
+        with write_conn(self._engine) as conn:
+            conn.execute(sa.insert(DEFERRED_ITEMS), rows)
         return len(rows)
 
     def due(self, strategy: str, now: datetime) -> list[DeferredItem]:
         """The strategy's items whose ``resume_at`` is at or before ``now``, oldest first."""
+        d = DEFERRED_ITEMS.c
         query = (
-            sa.select(DeferredItemRow)
-            .where(DeferredItemRow.strategy == strategy, DeferredItemRow.resume_at <= now)
-            .order_by(DeferredItemRow.resume_at, DeferredItemRow.id)
+            sa.select(DEFERRED_ITEMS)
+            .where(d.strategy == strategy, d.resume_at <= now)
+            .order_by(d.resume_at, d.id)
         )
-        with read_session(self._engine) as session, session.begin():
-            return [_deferred(r) for r in session.scalars(query)]
+        with read_conn(self._engine) as conn:
+            return [_deferred(r) for r in conn.execute(query)]
 
     def pending(self, strategy: str | None = None) -> list[DeferredItem]:
         """Every deferred item (of ``strategy``), soonest first."""
-        query = sa.select(DeferredItemRow)
+        d = DEFERRED_ITEMS.c
+        query = sa.select(DEFERRED_ITEMS)
         if strategy is not None:
-            query = query.where(DeferredItemRow.strategy == strategy)
-        query = query.order_by(DeferredItemRow.resume_at, DeferredItemRow.id)
-        with read_session(self._engine) as session, session.begin():
-            return [_deferred(r) for r in session.scalars(query)]
+            query = query.where(d.strategy == strategy)
+        query = query.order_by(d.resume_at, d.id)
+        with read_conn(self._engine) as conn:
+            return [_deferred(r) for r in conn.execute(query)]
 
     def delete(self, ids: Sequence[int]) -> int:
         """Delete the items with these ids (done with); how many were still there."""
         if not ids:
             return 0
-        stmt = (
-            sa.delete(DeferredItemRow)
-            .where(DeferredItemRow.id.in_(list(ids)))
-            .returning(DeferredItemRow.id)
-        )
-        with write_session(self._engine) as session, session.begin():
-            return len(list(session.scalars(stmt)))
+        d = DEFERRED_ITEMS.c
+        stmt = sa.delete(DEFERRED_ITEMS).where(d.id.in_(list(ids))).returning(d.id)
+        with write_conn(self._engine) as conn:
+            return len(list(conn.scalars(stmt)))

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from autotrader.config_nodes import Node, Wait
 from autotrader.config_strategies import PipelineStrategy
-from autotrader.store.models_pipeline import DeferredItemRow, WatchlistRow
+from autotrader.store.models_pipeline import DEFERRED_ITEMS, WATCHLIST
 from autotrader.store.repos_watchlist import DeferredItem, DeferredRepo, WatchlistRepo
 from autotrader.strategies.base import NodeStat, RunResult, StrategyContext
 from autotrader.strategies.items import MarketItem
@@ -136,14 +136,11 @@ def _pending(engine: sa.Engine, name: str, now: datetime) -> tuple[bool, bool]:
     """Whether ``name`` has watchlist entries expired at ``now`` / deferred items due then.
 
     One round trip for both, on a plain connection: almost every run has neither, and with
-    thousands of strategies an ORM session per question was the costliest part of a run.
+    thousands of strategies a transaction per question was the costliest part of a run.
     """
-    expired = sa.exists().where(
-        WatchlistRow.strategy == name,
-        WatchlistRow.expires_at.is_not(None),
-        WatchlistRow.expires_at <= now,
-    )
-    due = sa.exists().where(DeferredItemRow.strategy == name, DeferredItemRow.resume_at <= now)
+    w, d = WATCHLIST.c, DEFERRED_ITEMS.c
+    expired = sa.exists().where(w.strategy == name, w.expires_at.is_not(None), w.expires_at <= now)
+    due = sa.exists().where(d.strategy == name, d.resume_at <= now)
     with engine.connect() as conn:
         row = conn.execute(sa.select(expired, due)).one()
     return bool(row[0]), bool(row[1])

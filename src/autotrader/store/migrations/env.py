@@ -15,10 +15,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 
 from autotrader.store.db import create_db_engine
-from autotrader.store.models import Base
+from autotrader.store.models import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _configure(connection: Connection) -> None:

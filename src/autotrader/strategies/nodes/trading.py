@@ -26,8 +26,8 @@ from autotrader.domain.intents import TERMINAL, IntentKind, IntentStatus, OrderI
 from autotrader.domain.money import round_shares
 from autotrader.domain.orders import Side
 from autotrader.domain.positions import StrategyFill, StrategySettlement, replay
-from autotrader.store.models import OrderIntentRow
-from autotrader.store.repos_common import read_session
+from autotrader.store.models import ORDER_INTENTS
+from autotrader.store.repos_common import read_conn
 from autotrader.store.repos_intents import IntentAdded
 from autotrader.store.repos_trading import FillRepo, OrderRepo, SettlementRepo
 from autotrader.strategies.items import MarketItem
@@ -47,15 +47,16 @@ class PastIntent:
 
 def past_intents(run: PipelineRun, market_slug: str) -> list[PastIntent]:
     """The strategy's intents in ``market_slug``, oldest first."""
+    i = ORDER_INTENTS.c
     query = (
-        sa.select(OrderIntentRow)
-        .where(OrderIntentRow.strategy == run.name, OrderIntentRow.market_slug == market_slug)
-        .order_by(OrderIntentRow.created_at, OrderIntentRow.id)
+        sa.select(ORDER_INTENTS)
+        .where(i.strategy == run.name, i.market_slug == market_slug)
+        .order_by(i.created_at, i.id)
     )
-    with read_session(run.ctx.engine) as session, session.begin():
+    with read_conn(run.ctx.engine) as conn:
         return [
             PastIntent(r.id, r.token_id, Side(r.side), IntentStatus(r.status), r.entry_key)
-            for r in session.scalars(query)
+            for r in conn.execute(query)
         ]
 
 
