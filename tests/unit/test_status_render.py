@@ -215,16 +215,6 @@ def _view(name: str, status: str, *, title: str = "Will it rain?") -> StrategyVi
         cash_flow_usd=Decimal(-6),
     )
     watch = WatchRow(name, "rain", title, f"reason {HOSTILE}", T0, None, Decimal("0.4"), None)
-    run = RunRow(
-        name,
-        T0,
-        T0 + timedelta(seconds=2),
-        "failed",
-        [{"node": HOSTILE, "in": 1, "out": 0}],
-        0,
-        f"error {HOSTILE}",
-        None,
-    )
     position = PositionView(
         MarketRef("rain", title, "Yes"), Decimal(25), Decimal("0.4"), Decimal(10), T0
     )
@@ -244,11 +234,25 @@ def _view(name: str, status: str, *, title: str = "Will it rain?") -> StrategyVi
         closed_count=0,
         win_rate=None,
         roi=None,
-        runs=(run,),
+        run_stats=None,
+        runs=(),  # read per batch of pages: ``_snapshot``'s runs_for
         timeline=(),
         last_activity_at=T0,
         activity_24h=1,
         pnl_points=(),
+    )
+
+
+def _run(name: str) -> RunRow:
+    return RunRow(
+        name,
+        T0,
+        T0 + timedelta(seconds=2),
+        "failed",
+        [{"node": HOSTILE, "in": 1, "out": 0}],
+        0,
+        f"error {HOSTILE}",
+        None,
     )
 
 
@@ -266,6 +270,7 @@ def _snapshot(*views: StrategyView) -> SiteSnapshot:
         signal=SignalView("ok", "UP", 72.5, 2.0, "btc-x", False),
         pnl_points=(),
         problems=(f"problem {HOSTILE}",),
+        runs_for=lambda names: {name: (_run(name),) for name in names},
     )
 
 

@@ -1,4 +1,5 @@
-"""Every read the status page makes, in one read-only pass over the database.
+"""Every read the status page makes, in one read-only pass over the database (and, per batch
+of strategy pages, their runs: ``read_runs``).
 
 Plain Core selects on one connection (no writes): the page is rendered every
 ``refresh_secs`` by the scheduler, so this is the part that must stay cheap with thousands of
@@ -8,8 +9,9 @@ fills. Tables that do not exist yet (a database migrated by an older version) re
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +37,8 @@ from autotrader.store.repos_trading import OPEN_STATUSES
 
 ZERO = Decimal(0)
 RUNS_PER_STRATEGY = 50
+# What "active in the last 24 h" counts (the index's "most active" order).
+ACTIVITY_WINDOW = timedelta(hours=24)
 EVENTS_PER_STRATEGY = 30
 # Events are read newest first up to this many in all; enough for every strategy's timeline.
 EVENTS_READ = 3000
@@ -103,13 +107,26 @@ class RuntimeRow:
     pause_reason: str | None
 
 
+@dataclass(frozen=True)
+class RunStats:
+    """What the index needs of one strategy's runs, summed by the database: with thousands of
+    strategies the runs themselves (50 each) are read only for a batch of pages at a time."""
+
+    recent: int  # runs started within ACTIVITY_WINDOW of the render
+    first: datetime | None
+    last: datetime | None
+    done: int  # not running any more
+    ok: int
+    failed: int  # failed or timed out
+
+
 @dataclass
 class DbData:
     """Everything read, grouped by strategy where the page needs it so."""
 
     states: dict[str, StateRow] = field(default_factory=dict)
     runtime: dict[str, RuntimeRow] = field(default_factory=dict)
-    runs: dict[str, list[RunRow]] = field(default_factory=lambda: defaultdict(list))
+    run_stats: dict[str, RunStats] = field(default_factory=dict)
     watchlist: dict[str, list[WatchRow]] = field(default_factory=lambda: defaultdict(list))
     events: dict[str | None, list[EventRow]] = field(default_factory=lambda: defaultdict(list))
     fills: list[StrategyFill] = field(default_factory=list)
@@ -193,22 +210,44 @@ def _runtime(conn: sa.Connection, data: DbData) -> None:
 
 def _runs(conn: sa.Connection, data: DbData) -> None:
     r = STRATEGY_RUNS.c
+    since = data.now - ACTIVITY_WINDOW if data.now is not None else datetime.min.replace(tzinfo=UTC)
+
+    def count(cond: Any) -> Any:
+        return sa.func.sum(sa.case((cond, 1), else_=0))
+
     query = sa.select(
         r.strategy,
-        r.started_at,
-        r.ended_at,
-        r.outcome,
-        r.nodes,
-        r.intents_created,
-        r.error,
-        r.note,
-    ).order_by(r.strategy, r.started_at.desc(), r.id.desc())
-    for row in conn.execute(query).all():
-        runs = data.runs[row[0]]
-        # The scheduler keeps 50 per strategy; cap anyway so a backlog never bloats the page.
-        if len(runs) < RUNS_PER_STRATEGY:
-            nodes = row[4] if isinstance(row[4], list) else []
-            runs.append(RunRow(row[0], row[1], row[2], row[3], nodes, *row[5:]))
+        count(r.started_at >= since),
+        sa.func.min(r.started_at),
+        sa.func.max(r.started_at),
+        count(r.outcome != "running"),
+        count(r.outcome == "ok"),
+        count(r.outcome.in_(("failed", "timeout"))),
+    ).group_by(r.strategy)
+    for name, recent, first, last, done, ok, failed in conn.execute(query):
+        data.run_stats[name] = RunStats(recent or 0, first, last, done or 0, ok or 0, failed or 0)
+
+
+def read_runs(engine: sa.Engine, names: Sequence[str]) -> dict[str, tuple[RunRow, ...]]:
+    """The newest runs (at most ``RUNS_PER_STRATEGY``) of each of ``names``, newest first."""
+    r = STRATEGY_RUNS.c
+    query = (
+        sa.select(
+            r.strategy, r.started_at, r.ended_at, r.outcome, r.nodes, r.intents_created, r.error,
+            r.note,
+        )
+        .where(r.strategy.in_(names))
+        .order_by(r.strategy, r.started_at.desc(), r.id.desc())
+    )  # fmt: skip
+    runs: dict[str, list[RunRow]] = defaultdict(list)
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            kept = runs[row[0]]
+            # The scheduler keeps 50 per strategy; cap anyway so a backlog never bloats a page.
+            if len(kept) < RUNS_PER_STRATEGY:
+                nodes = row[4] if isinstance(row[4], list) else []
+                kept.append(RunRow(row[0], row[1], row[2], row[3], nodes, *row[5:]))
+    return {name: tuple(rows) for name, rows in runs.items()}
 
 
 def _watchlist(conn: sa.Connection, data: DbData) -> None:

@@ -25,7 +25,7 @@ from autotrader.status import svg
 from autotrader.status.fmt import Formatter
 from autotrader.status.rows import page_rows
 from autotrader.status.snapshot import SiteSnapshot, gc_paused
-from autotrader.status.strategy_views import StrategyView
+from autotrader.status.strategy_views import StrategyView, with_runs
 
 INDEX = "index.html"
 CENT = Decimal("0.01")
@@ -76,14 +76,17 @@ def render_pages(
         return page_digest(view, snap, anchor, fmt.cli_suffix)
 
     for start in range(0, len(views), BATCH):
+        chunk = views[start : start + BATCH]
+        runs = snap.runs_for([view.name for view in chunk])
         with gc_paused():
+            full = (with_runs(view, runs.get(view.name, ())) for view in chunk)
             batch = [
                 (view.page, _strategy_page(page, common, view, fmt))
-                for view in views[start : start + BATCH]
+                for view in full
                 if _changed(view, previous, digests, digest_of)
             ]
         yield from batch
-        del batch
+        del batch, runs
     with gc_paused():
         index = env.get_template("index.html.j2").render(**common, **_overview(snap, fmt))
     yield INDEX, index.encode()
@@ -136,7 +139,8 @@ def page_digest(
 ) -> bytes:
     """What a strategy page is rendered from, hashed: the view without its "now"-dependent
     fields, and the site settings the page shows."""
-    stable = dataclasses.replace(view, uptime_secs=None, activity_24h=0)
+    stats = dataclasses.replace(view.run_stats, recent=0) if view.run_stats else None
+    stable = dataclasses.replace(view, uptime_secs=None, activity_24h=0, run_stats=stats)
     basis = (stable, anchor, cli_suffix, snap.mode, snap.timezone, snap.refresh_secs)
     return hashlib.blake2b(repr((basis, snap.problems)).encode(), digest_size=16).digest()
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import gc
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 import sqlalchemy as sa
 
@@ -28,9 +29,17 @@ from autotrader.domain.positions import PnlEvent, Position, PositionKey, Replay
 from autotrader.signal.published import published_path
 from autotrader.status import strategy_views as sv
 from autotrader.status.history import HistoryCache, LedgerMemo
-from autotrader.status.queries import DbData, read_all
+from autotrader.status.queries import DbData, RunRow, read_all, read_runs
 
 ZERO = Decimal(0)
+RunsReader = Callable[[Sequence[str]], dict[str, tuple[RunRow, ...]]]
+
+
+def no_runs(_names: Sequence[str]) -> dict[str, tuple[RunRow, ...]]:
+    """The runs of a site without a ``strategy_runs`` table: none."""
+    return {}
+
+
 SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 PNL_POINTS = 240  # points of the overview's cumulative P&L chart
 
@@ -83,6 +92,9 @@ class SiteSnapshot:
     signal: SignalView
     pnl_points: tuple[tuple[datetime, Decimal], ...]
     problems: tuple[str, ...]  # what could not be read, shown as a banner
+    # strategy names → their runs, newest first: read per batch of pages (``render``), so a
+    # render holds the runs of one batch, not the 50 kept for each of thousands of strategies.
+    runs_for: RunsReader = no_runs
 
     def counts(self) -> dict[str, int]:
         """How many strategies have each status (for the filter buttons)."""
@@ -145,6 +157,7 @@ def _gather(
         signal=_signal(config, real_now),
         pnl_points=cumulative_pnl(data.history.replay.events, PNL_POINTS),
         problems=tuple(problems),
+        runs_for=no_runs if "strategy_runs" in data.missing_tables else partial(read_runs, engine),
     )
 
 

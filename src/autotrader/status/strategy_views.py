@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from autotrader.domain.ledger import Ledger, OpenOrder
 from autotrader.domain.orders import Side
 from autotrader.domain.positions import PnlEvent, Position, StrategyFill
 from autotrader.scheduler.lifecycle import strategy_status
-from autotrader.status.queries import DbData, RunRow, StateRow, WatchRow
+from autotrader.status.queries import ACTIVITY_WINDOW, DbData, RunRow, RunStats, StateRow, WatchRow
 from autotrader.status.trades import RoundTrip, roi, win_rate
 
 ZERO = Decimal(0)
 TIMELINE_ITEMS = 25
 CLOSED_SHOWN = 25  # closed trades listed on a strategy page (totals count them all)
 STRATEGY_PNL_POINTS = 120
-ACTIVITY_WINDOW = timedelta(hours=24)
 
 
 def page_name(strategy: str) -> str:
@@ -83,8 +83,10 @@ class StrategyView:
     closed_count: int
     win_rate: float | None
     roi: Decimal | None
-    runs: tuple[RunRow, ...]  # newest first
-    timeline: tuple[ActivityView, ...]
+    run_stats: RunStats | None
+    # Newest first; empty until ``with_runs`` (a page's batch reads them, the index needs not).
+    runs: tuple[RunRow, ...]
+    timeline: tuple[ActivityView, ...]  # fills and events; runs too once ``with_runs``
     last_activity_at: datetime | None
     activity_24h: int  # runs + fills + events in the last 24 h: "most active" sorts on it
     pnl_points: tuple[tuple[datetime, Decimal], ...]
@@ -99,16 +101,15 @@ class StrategyView:
         """(executions, successful, failed): the scheduler's counters, else the runs kept."""
         if self.state is not None:
             return self.state.executions, self.state.successes, self.state.failures
-        done = [r for r in self.runs if r.outcome != "running"]
-        failed = sum(1 for r in done if r.outcome in ("failed", "timeout"))
-        return len(done), sum(1 for r in done if r.outcome == "ok"), failed
+        stats = self.run_stats
+        return (stats.done, stats.ok, stats.failed) if stats else (0, 0, 0)
 
     @property
     def first_seen_at(self) -> datetime | None:
         """When it started (for newest/oldest): the scheduler's start, else its first run."""
         if self.state is not None and self.state.started_at is not None:
             return self.state.started_at
-        return self.runs[-1].started_at if self.runs else None
+        return self.run_stats.first if self.run_stats else None
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,8 @@ def build(inp: StrategyInputs, data: DbData, now: datetime) -> StrategyView:
     uptime = (now - started).total_seconds() if started and status != "stopped" else None
     market = _Namer(data.tokens, data.titles)
     closed = [t for t in inp.trips if t.closed_at is not None]
-    runs = tuple(data.runs.get(inp.name, ()))
-    timeline = _timeline(inp, runs, data, market)
+    stats = data.run_stats.get(inp.name)
+    timeline = _timeline(inp, data, market)
     return StrategyView(
         name=inp.name,
         kind=inp.kind,
@@ -167,10 +168,11 @@ def build(inp: StrategyInputs, data: DbData, now: datetime) -> StrategyView:
         closed_count=len(closed),
         win_rate=win_rate(closed),
         roi=roi(closed),
-        runs=runs,
+        run_stats=stats,
+        runs=(),
         timeline=timeline,
-        last_activity_at=_last_activity(state, timeline),
-        activity_24h=_activity(runs, inp.fills, data, inp.name, now),
+        last_activity_at=_last_activity(state, stats, timeline),
+        activity_24h=_activity(stats, inp.fills, data, inp.name, now),
         pnl_points=cumulative_pnl(inp.pnl_events, STRATEGY_PNL_POINTS),
     )
 
@@ -199,10 +201,16 @@ def _positions(inp: StrategyInputs, market: _Namer) -> tuple[PositionView, ...]:
     )
 
 
-def _timeline(
-    inp: StrategyInputs, runs: tuple[RunRow, ...], data: DbData, market: _Namer
-) -> tuple[ActivityView, ...]:
+def with_runs(view: StrategyView, runs: tuple[RunRow, ...]) -> StrategyView:
+    """``view`` with its runs, and its timeline with them (what its page shows)."""
     items = [ActivityView(r.started_at, "run", _run_text(r)) for r in runs[:TIMELINE_ITEMS]]
+    items.extend(view.timeline)
+    items.sort(key=lambda a: a.ts, reverse=True)
+    return dataclasses.replace(view, runs=runs, timeline=tuple(items[:TIMELINE_ITEMS]))
+
+
+def _timeline(inp: StrategyInputs, data: DbData, market: _Namer) -> tuple[ActivityView, ...]:
+    items: list[ActivityView] = []
     for sf in inp.fills[-TIMELINE_ITEMS:]:
         f = sf.fill
         ref = market(f.token_id)
@@ -230,18 +238,22 @@ def _num(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def _last_activity(state: StateRow | None, timeline: tuple[ActivityView, ...]) -> datetime | None:
+def _last_activity(
+    state: StateRow | None, stats: RunStats | None, timeline: tuple[ActivityView, ...]
+) -> datetime | None:
     times = [a.ts for a in timeline[:1]]
     if state is not None and state.last_run_at is not None:
         times.append(state.last_run_at)
+    if stats is not None and stats.last is not None:
+        times.append(stats.last)
     return max(times) if times else None
 
 
 def _activity(
-    runs: Iterable[RunRow], fills: tuple[StrategyFill, ...], data: DbData, name: str, now: datetime
+    stats: RunStats | None, fills: tuple[StrategyFill, ...], data: DbData, name: str, now: datetime
 ) -> int:
     since = now - ACTIVITY_WINDOW
-    count = sum(1 for r in runs if r.started_at >= since)
+    count = stats.recent if stats else 0
     count += sum(1 for sf in reversed(fills) if sf.fill.ts >= since)
     return count + sum(1 for e in data.events.get(name, ()) if e.created_at >= since)
 
