@@ -32,17 +32,17 @@ NAMING_CONVENTION: dict[str, str] = {
 # names migrations refer to, on both backends.
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
-# Identifier widths: our ids are uuid4 hex (32); Polymarket token ids are ~78-digit numbers and
-# order hashes "0x" + 64 hex, so 128 leaves room for other venues.
-_ID = 64
-_VENUE_ID = 128
+# Identifier widths, for every table: our ids are uuid4 hex (32); Polymarket token ids are
+# ~78-digit numbers and order hashes "0x" + 64 hex, so 128 leaves room for other venues.
+ID_WIDTH = 64
+VENUE_ID_WIDTH = 128
 
 
 # One row per daemon, rewritten at every beat; ``autotrader status`` reads it.
 DAEMON_HEARTBEATS = sa.Table(
     "daemon_heartbeats",
     metadata,
-    sa.Column("daemon", sa.String(_ID), primary_key=True),
+    sa.Column("daemon", sa.String(ID_WIDTH), primary_key=True),
     sa.Column("pid", sa.Integer(), nullable=False),
     sa.Column("host", sa.String(255), nullable=False),
     # When the process that is beating now started (its first beat), not the first ever.
@@ -65,7 +65,7 @@ SIGNALS = sa.Table(
     sa.Column("price", Money()),
     sa.Column("source", sa.String(32)),
     sa.Column("window_start", UTCDateTime(), nullable=False),
-    sa.Column("window_slug", sa.String(_ID), nullable=False),
+    sa.Column("window_slug", sa.String(ID_WIDTH), nullable=False),
     sa.Column("data_age_secs", sa.Double()),
     sa.Column("reason", sa.String(32)),
     sa.Column("basis", sa.JSON()),
@@ -80,11 +80,11 @@ SIGNALS = sa.Table(
 ORDER_INTENTS = sa.Table(
     "order_intents",
     metadata,
-    sa.Column("id", sa.String(_ID), primary_key=True),
-    sa.Column("strategy", sa.String(_ID), nullable=False),
+    sa.Column("id", sa.String(ID_WIDTH), primary_key=True),
+    sa.Column("strategy", sa.String(ID_WIDTH), nullable=False),
     sa.Column("market_slug", sa.String(255), nullable=False),
-    sa.Column("token_id", sa.String(_VENUE_ID), nullable=False),
-    sa.Column("outcome", sa.String(_ID), nullable=False),
+    sa.Column("token_id", sa.String(VENUE_ID_WIDTH), nullable=False),
+    sa.Column("outcome", sa.String(ID_WIDTH), nullable=False),
     sa.Column("side", sa.String(8), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("amount_usd", Money()),
@@ -94,7 +94,7 @@ ORDER_INTENTS = sa.Table(
     sa.Column("entry_key", sa.String(255)),
     sa.Column("reason", sa.Text(), nullable=False),
     sa.Column("status", sa.String(24), nullable=False),
-    sa.Column("reason_code", sa.String(_ID)),
+    sa.Column("reason_code", sa.String(ID_WIDTH)),
     sa.Column("reason_text", sa.Text()),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("claimed_at", UTCDateTime()),
@@ -116,20 +116,20 @@ ORDER_INTENTS = sa.Table(
 ORDERS = sa.Table(
     "orders",
     metadata,
-    sa.Column("id", sa.String(_ID), primary_key=True),
-    sa.Column("intent_id", sa.String(_ID), sa.ForeignKey("order_intents.id"), index=True),
-    sa.Column("strategy", sa.String(_ID), nullable=False),
+    sa.Column("id", sa.String(ID_WIDTH), primary_key=True),
+    sa.Column("intent_id", sa.String(ID_WIDTH), sa.ForeignKey("order_intents.id"), index=True),
+    sa.Column("strategy", sa.String(ID_WIDTH), nullable=False),
     sa.Column("market_slug", sa.String(255)),
-    sa.Column("outcome", sa.String(_ID)),
-    sa.Column("token_id", sa.String(_VENUE_ID), nullable=False),
+    sa.Column("outcome", sa.String(ID_WIDTH)),
+    sa.Column("token_id", sa.String(VENUE_ID_WIDTH), nullable=False),
     sa.Column("side", sa.String(8), nullable=False),
     sa.Column("order_type", sa.String(8), nullable=False),
     sa.Column("price", Money()),
     sa.Column("size", Money()),
     sa.Column("amount_usd", Money()),
-    sa.Column("venue_order_id", sa.String(_VENUE_ID)),
+    sa.Column("venue_order_id", sa.String(VENUE_ID_WIDTH)),
     sa.Column("status", sa.String(24), nullable=False),
-    sa.Column("reason_code", sa.String(_ID)),
+    sa.Column("reason_code", sa.String(ID_WIDTH)),
     sa.Column("reason_text", sa.Text()),
     sa.Column("size_matched", Money(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
@@ -147,11 +147,11 @@ ORDERS = sa.Table(
 FILLS = sa.Table(
     "fills",
     metadata,
-    sa.Column("trade_id", sa.String(_VENUE_ID), primary_key=True),
-    sa.Column("order_id", sa.String(_ID), sa.ForeignKey("orders.id"), index=True),
-    sa.Column("venue_order_id", sa.String(_VENUE_ID), nullable=False, index=True),
-    sa.Column("strategy", sa.String(_ID), nullable=False),
-    sa.Column("token_id", sa.String(_VENUE_ID), nullable=False),
+    sa.Column("trade_id", sa.String(VENUE_ID_WIDTH), primary_key=True),
+    sa.Column("order_id", sa.String(ID_WIDTH), sa.ForeignKey("orders.id"), index=True),
+    sa.Column("venue_order_id", sa.String(VENUE_ID_WIDTH), nullable=False, index=True),
+    sa.Column("strategy", sa.String(ID_WIDTH), nullable=False),
+    sa.Column("token_id", sa.String(VENUE_ID_WIDTH), nullable=False),
     sa.Column("side", sa.String(8), nullable=False),
     sa.Column("price", Money(), nullable=False),
     sa.Column("size", Money(), nullable=False),
@@ -167,12 +167,12 @@ SETTLEMENTS = sa.Table(
     "settlements",
     metadata,
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-    sa.Column("strategy", sa.String(_ID), nullable=False),
+    sa.Column("strategy", sa.String(ID_WIDTH), nullable=False),
     sa.Column("market_slug", sa.String(255), nullable=False),
-    sa.Column("market_id", sa.String(_VENUE_ID), nullable=False),
-    sa.Column("token_id", sa.String(_VENUE_ID), nullable=False),
-    sa.Column("outcome", sa.String(_ID), nullable=False),
-    sa.Column("winning_outcome", sa.String(_ID)),
+    sa.Column("market_id", sa.String(VENUE_ID_WIDTH), nullable=False),
+    sa.Column("token_id", sa.String(VENUE_ID_WIDTH), nullable=False),
+    sa.Column("outcome", sa.String(ID_WIDTH), nullable=False),
+    sa.Column("winning_outcome", sa.String(ID_WIDTH)),
     sa.Column("shares", Money(), nullable=False),
     sa.Column("payout_per_share", Money(), nullable=False),
     sa.Column("ts", UTCDateTime(), nullable=False, index=True),
@@ -184,7 +184,7 @@ SETTLEMENTS = sa.Table(
 STRATEGY_RUNTIME = sa.Table(
     "strategy_runtime",
     metadata,
-    sa.Column("strategy", sa.String(_ID), primary_key=True),
+    sa.Column("strategy", sa.String(ID_WIDTH), primary_key=True),
     sa.Column("paused", sa.Boolean(), nullable=False),
     sa.Column("pause_reason", sa.Text()),
     sa.Column("paused_at", UTCDateTime()),
@@ -199,8 +199,8 @@ NOTIFICATION_EVENTS = sa.Table(
     "notification_events",
     metadata,
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-    sa.Column("type", sa.String(_ID), nullable=False),
-    sa.Column("strategy", sa.String(_ID)),
+    sa.Column("type", sa.String(ID_WIDTH), nullable=False),
+    sa.Column("strategy", sa.String(ID_WIDTH)),
     sa.Column("created_at", UTCDateTime(), nullable=False, index=True),
     sa.Column("payload", sa.JSON(), nullable=False),
     sa.Column("read_at", UTCDateTime()),
@@ -212,7 +212,7 @@ NOTIFICATION_EVENTS = sa.Table(
 EXECUTOR_STATE = sa.Table(
     "executor_state",
     metadata,
-    sa.Column("key", sa.String(_ID), primary_key=True),
+    sa.Column("key", sa.String(ID_WIDTH), primary_key=True),
     sa.Column("value", sa.Text(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
 )

@@ -17,20 +17,16 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from autotrader.store.models import metadata
+from autotrader.store.models import ID_WIDTH, VENUE_ID_WIDTH, metadata
 from autotrader.store.types import Money, UTCDateTime
-
-_ID = 64
-_VENUE_ID = 128
-
 
 # Exit limits of one position that replace its strategy's ``limits`` (NULL: keep them).
 POSITION_OVERRIDES = sa.Table(
     "position_overrides",
     metadata,
-    sa.Column("strategy", sa.String(_ID), primary_key=True),
+    sa.Column("strategy", sa.String(ID_WIDTH), primary_key=True),
     sa.Column("market_slug", sa.String(255), primary_key=True),
-    sa.Column("outcome", sa.String(_ID), primary_key=True),
+    sa.Column("outcome", sa.String(ID_WIDTH), primary_key=True),
     sa.Column("stop_loss_pct", Money()),
     sa.Column("take_profit_pct", Money()),
     sa.Column("stop_loss_fraction", Money()),
@@ -43,9 +39,9 @@ POSITION_OVERRIDES = sa.Table(
 EXIT_INTENTS = sa.Table(
     "exit_intents",
     metadata,
-    sa.Column("intent_id", sa.String(_ID), primary_key=True),
-    sa.Column("strategy", sa.String(_ID), nullable=False),
-    sa.Column("token_id", sa.String(_VENUE_ID), nullable=False),
+    sa.Column("intent_id", sa.String(ID_WIDTH), primary_key=True),
+    sa.Column("strategy", sa.String(ID_WIDTH), nullable=False),
+    sa.Column("token_id", sa.String(VENUE_ID_WIDTH), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("partial", sa.Boolean(), nullable=False),
     # The position's opened_at: a partial exit done for an earlier holding does not count.
@@ -59,10 +55,10 @@ EXIT_INTENTS = sa.Table(
 POSITION_REDEMPTIONS = sa.Table(
     "position_redemptions",
     metadata,
-    sa.Column("strategy", sa.String(_ID), primary_key=True),
+    sa.Column("strategy", sa.String(ID_WIDTH), primary_key=True),
     sa.Column("market_slug", sa.String(255), primary_key=True),
-    sa.Column("token_id", sa.String(_VENUE_ID), primary_key=True),
-    sa.Column("outcome", sa.String(_ID), nullable=False),
+    sa.Column("token_id", sa.String(VENUE_ID_WIDTH), primary_key=True),
+    sa.Column("outcome", sa.String(ID_WIDTH), nullable=False),
     sa.Column("shares", Money(), nullable=False),
     sa.Column("payout_usd", Money(), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
@@ -75,9 +71,9 @@ POSITION_REDEMPTIONS = sa.Table(
 PAPER_ORDERS = sa.Table(
     "paper_orders",
     metadata,
-    sa.Column("venue_order_id", sa.String(_VENUE_ID), primary_key=True),
-    sa.Column("client_order_id", sa.String(_VENUE_ID), nullable=False),
-    sa.Column("token_id", sa.String(_VENUE_ID), nullable=False),
+    sa.Column("venue_order_id", sa.String(VENUE_ID_WIDTH), primary_key=True),
+    sa.Column("client_order_id", sa.String(VENUE_ID_WIDTH), nullable=False),
+    sa.Column("token_id", sa.String(VENUE_ID_WIDTH), nullable=False),
     sa.Column("side", sa.String(8), nullable=False),
     sa.Column("order_type", sa.String(8), nullable=False),
     sa.Column("req_price", Money()),
@@ -101,9 +97,9 @@ PAPER_ORDERS = sa.Table(
 PAPER_FILLS = sa.Table(
     "paper_fills",
     metadata,
-    sa.Column("trade_id", sa.String(_VENUE_ID), primary_key=True),
-    sa.Column("venue_order_id", sa.String(_VENUE_ID), nullable=False, index=True),
-    sa.Column("token_id", sa.String(_VENUE_ID), nullable=False),
+    sa.Column("trade_id", sa.String(VENUE_ID_WIDTH), primary_key=True),
+    sa.Column("venue_order_id", sa.String(VENUE_ID_WIDTH), nullable=False, index=True),
+    sa.Column("token_id", sa.String(VENUE_ID_WIDTH), nullable=False),
     sa.Column("side", sa.String(8), nullable=False),
     sa.Column("price", Money(), nullable=False),
     sa.Column("size", Money(), nullable=False),
@@ -117,9 +113,9 @@ PAPER_FILLS = sa.Table(
 PAPER_SETTLEMENTS = sa.Table(
     "paper_settlements",
     metadata,
-    sa.Column("token_id", sa.String(_VENUE_ID), primary_key=True),
-    sa.Column("market_id", sa.String(_VENUE_ID), nullable=False),
-    sa.Column("outcome", sa.String(_ID), nullable=False),
+    sa.Column("token_id", sa.String(VENUE_ID_WIDTH), primary_key=True),
+    sa.Column("market_id", sa.String(VENUE_ID_WIDTH), nullable=False),
+    sa.Column("outcome", sa.String(ID_WIDTH), nullable=False),
     sa.Column("shares", Money(), nullable=False),
     sa.Column("payout_per_share", Money(), nullable=False),
     sa.Column("ts", UTCDateTime(), nullable=False),

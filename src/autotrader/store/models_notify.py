@@ -18,10 +18,6 @@ import sqlalchemy as sa
 from autotrader.store.models import metadata
 from autotrader.store.types import UTCDateTime
 
-_ID = 64
-_VENUE_ID = 128
-
-
 # An event the dispatcher has turned into deliveries (possibly none).
 NOTIFICATION_DISPATCH = sa.Table(
     "notification_dispatch",
@@ -44,7 +40,7 @@ NOTIFICATION_DELIVERIES = sa.Table(
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
     sa.Column("channel", sa.String(16), nullable=False),
     # "event:<id>" for a single event, "digest:<release time>" for a digest.
-    sa.Column("digest_key", sa.String(_VENUE_ID), nullable=False),
+    sa.Column("digest_key", sa.String(128), nullable=False),
     # event | hourly | daily | quiet_hours: why it goes out when it does (the e-mail says so).
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("due_at", UTCDateTime(), nullable=False),

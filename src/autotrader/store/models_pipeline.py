@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from autotrader.store.models import metadata
+from autotrader.store.models import ID_WIDTH, metadata
 from autotrader.store.types import Money, UTCDateTime
-
-_ID = 64
-
 
 # A market on a strategy's watchlist (at most once per strategy).
 WATCHLIST = sa.Table(
     "watchlist",
     metadata,
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-    sa.Column("strategy", sa.String(_ID), nullable=False),
+    sa.Column("strategy", sa.String(ID_WIDTH), nullable=False),
     sa.Column("market_slug", sa.String(255), nullable=False),
     sa.Column("market_id", sa.String(100), nullable=False),
     sa.Column("question", sa.Text(), nullable=False),
@@ -42,7 +39,7 @@ DEFERRED_ITEMS = sa.Table(
     "deferred_items",
     metadata,
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-    sa.Column("strategy", sa.String(_ID), nullable=False),
+    sa.Column("strategy", sa.String(ID_WIDTH), nullable=False),
     sa.Column("node_index", sa.Integer(), nullable=False),
     sa.Column("item", sa.JSON(), nullable=False),
     sa.Column("resume_at", UTCDateTime(), nullable=False),

@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from autotrader.store.models import metadata
+from autotrader.store.models import ID_WIDTH, metadata
 from autotrader.store.types import UTCDateTime
-
-_ID = 64
-
 
 # What the scheduler knows about one strategy across restarts.
 STRATEGY_STATE = sa.Table(
     "strategy_state",
     metadata,
-    sa.Column("strategy", sa.String(_ID), primary_key=True),
+    sa.Column("strategy", sa.String(ID_WIDTH), primary_key=True),
     sa.Column("desired", sa.String(16)),
     sa.Column("started_at", UTCDateTime()),
     sa.Column("last_run_at", UTCDateTime()),
@@ -37,7 +34,7 @@ STRATEGY_STATE = sa.Table(
     sa.Column("successes", sa.Integer(), nullable=False),
     sa.Column("failures", sa.Integer(), nullable=False),
     sa.Column("run_now_at", UTCDateTime()),
-    sa.Column("definition_hash", sa.String(_ID)),
+    sa.Column("definition_hash", sa.String(ID_WIDTH)),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
 )
 
@@ -47,7 +44,7 @@ STRATEGY_RUNS = sa.Table(
     "strategy_runs",
     metadata,
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-    sa.Column("strategy", sa.String(_ID), nullable=False, index=True),
+    sa.Column("strategy", sa.String(ID_WIDTH), nullable=False, index=True),
     sa.Column("started_at", UTCDateTime(), nullable=False),
     sa.Column("ended_at", UTCDateTime()),
     sa.Column("outcome", sa.String(16), nullable=False),
