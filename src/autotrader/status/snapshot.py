@@ -30,6 +30,7 @@ from autotrader.signal.published import published_path
 from autotrader.status import strategy_views as sv
 from autotrader.status.history import HistoryCache, LedgerMemo
 from autotrader.status.queries import DbData, RunRow, read_all, read_runs
+from autotrader.store.models_scheduler import STRATEGY_RUNS
 
 ZERO = Decimal(0)
 RunsReader = Callable[[Sequence[str]], dict[str, tuple[RunRow, ...]]]
@@ -157,7 +158,9 @@ def _gather(
         signal=_signal(config, real_now),
         pnl_points=cumulative_pnl(data.history.replay.events, PNL_POINTS),
         problems=tuple(problems),
-        runs_for=no_runs if "strategy_runs" in data.missing_tables else partial(read_runs, engine),
+        runs_for=no_runs
+        if STRATEGY_RUNS.name in data.missing_tables
+        else partial(read_runs, engine),
     )
 
 

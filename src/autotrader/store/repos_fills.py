@@ -73,11 +73,10 @@ def insert_fill(conn: sa.Connection, fill: Fill, *, order_id: str | None, strate
 def position_fills(conn: sa.Connection, strategy: str, token_id: str) -> list[Fill]:
     """Every fill of ``strategy`` in ``token_id`` on ``conn``, in replay order: the history of
     one position (a sale's realized P&L), not of everything the strategy ever traded."""
-    table = FILLS
     query = (
-        sa.select(table)
-        .where(table.c.strategy == strategy, table.c.token_id == token_id)
-        .order_by(table.c.ts, table.c.trade_id)
+        sa.select(FILLS)
+        .where(FILLS.c.strategy == strategy, FILLS.c.token_id == token_id)
+        .order_by(FILLS.c.ts, FILLS.c.trade_id)
     )
     return [_fill(r).fill for r in conn.execute(query)]
 

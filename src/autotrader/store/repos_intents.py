@@ -40,11 +40,10 @@ from autotrader.store.repos_common import (
 # The risk reason (domain/risk.py RiskReason.INTENT_EXPIRED) for intents expired unclaimed.
 INTENT_EXPIRED = "INTENT_EXPIRED"
 _OPEN = (IntentStatus.PENDING.value, IntentStatus.CLAIMED.value)
-_INTENTS = ORDER_INTENTS
 _CLAIM = (
-    sa.select(_INTENTS)
-    .where(_INTENTS.c.status == IntentStatus.PENDING.value)
-    .order_by(_INTENTS.c.created_at, _INTENTS.c.id)
+    sa.select(ORDER_INTENTS)
+    .where(ORDER_INTENTS.c.status == IntentStatus.PENDING.value)
+    .order_by(ORDER_INTENTS.c.created_at, ORDER_INTENTS.c.id)
     .limit(1)
     .with_for_update(skip_locked=True)  # rendered on PostgreSQL only
 )
@@ -211,7 +210,9 @@ class IntentRepo:
                 "claimed_at": self._now(),
                 "claimed_by": claimer,
             }
-            conn.execute(_INTENTS.update().where(_INTENTS.c.id == row["id"]).values(changes))
+            conn.execute(
+                ORDER_INTENTS.update().where(ORDER_INTENTS.c.id == row["id"]).values(changes)
+            )
         return _stored(SimpleNamespace(**{**row, **changes}))
 
     def finish(
@@ -245,7 +246,9 @@ class IntentRepo:
                 "reason_text": one_line(reason_text),
                 "finished_at": self._now(),
             }
-            conn.execute(_INTENTS.update().where(_INTENTS.c.id == intent_id).values(changes))
+            conn.execute(
+                ORDER_INTENTS.update().where(ORDER_INTENTS.c.id == intent_id).values(changes)
+            )
             return _stored(SimpleNamespace(**{**row._mapping, **changes}))
 
     def expire_stale(self, now: datetime) -> list[str]:

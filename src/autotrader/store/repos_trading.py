@@ -60,9 +60,8 @@ OPEN_STATUSES: frozenset[OrderStatus] = frozenset(
     {OrderStatus.LIVE, OrderStatus.DELAYED, OrderStatus.PARTIALLY_FILLED}
 )
 _NON_TERMINAL = sorted(s.value for s in OrderStatus if s not in TERMINAL)
-_ORDERS = ORDERS
-_INSERT = _ORDERS.insert()
-_LOCK = sa.select(_ORDERS).where(_ORDERS.c.id == sa.bindparam("id")).with_for_update()
+_INSERT = ORDERS.insert()
+_LOCK = sa.select(ORDERS).where(ORDERS.c.id == sa.bindparam("id")).with_for_update()
 
 
 @dataclass(frozen=True)
@@ -205,7 +204,7 @@ class OrderRepo:
                 if row.status != OrderStatus.PENDING:
                     raise ValueError(f"order {order_id} is {row.status}, not PENDING")
                 changes = {"venue_order_id": venue_order_id, "updated_at": self._now()}
-                conn.execute(_ORDERS.update().where(_ORDERS.c.id == order_id).values(changes))
+                conn.execute(ORDERS.update().where(ORDERS.c.id == order_id).values(changes))
                 return _order(SimpleNamespace(**{**row._mapping, **changes}))
         except exc.IntegrityError:
             other = self.by_venue_id(venue_order_id)
@@ -246,7 +245,7 @@ class OrderRepo:
             if reason_text is not None:
                 changes["reason_text"] = one_line(reason_text)
             changes["updated_at"] = self._now()
-            conn.execute(_ORDERS.update().where(_ORDERS.c.id == order_id).values(changes))
+            conn.execute(ORDERS.update().where(ORDERS.c.id == order_id).values(changes))
         return _order_of({**row, **changes})
 
     def get(self, order_id: str) -> StoredOrder | None:
