@@ -13,9 +13,9 @@ from functools import lru_cache
 
 from autotrader.config_nodes import Condition, Filter
 from autotrader.store.repos_watchlist import WatchlistRepo
-from autotrader.strategies.expr import Formula, ItemError, compile_formula
+from autotrader.strategies.expr import Formula, compile_formula
 from autotrader.strategies.items import MarketItem
-from autotrader.strategies.nodes.base import PipelineRun, per_item
+from autotrader.strategies.nodes.base import ITEM_ERRORS, PipelineRun, per_item
 from autotrader.strategies.nodes.markets import read_book
 
 # Compiled formulas kept (syntax trees, ~1.5 KB each). Bounded rather than one per distinct
@@ -46,15 +46,23 @@ async def keep_where(
     """The items for which ``spec.when`` holds; those it cannot be evaluated for are dropped."""
     f = formula(spec.when)
     await _fill_on_demand(f, items, run)
-    needs_book = "spread" in f.names
+    if "spread" not in f.names or all(item.book_read for item in items):
+        # Nothing left to fetch: evaluated in place. One task per item here would be held by
+        # every run in flight (thousands of strategies filtering their markets each minute).
+        return [item for item in items if _holds(f, item, spec, run)]
 
     async def work(item: MarketItem) -> bool:
-        if needs_book and not item.book_read:
+        if not item.book_read:
             await read_book(item, run)
-        try:
-            return f.evaluate(item.values(run.now))
-        except ItemError as exc:
-            run.drop(item, spec.node_type, exc)
-            return False
+        return _holds(f, item, spec, run)
 
     return await per_item(run, spec, items, work)
+
+
+def _holds(f: Formula, item: MarketItem, spec: Filter | Condition, run: PipelineRun) -> bool:
+    """Whether ``f`` holds for ``item``; an item it cannot be evaluated for is dropped."""
+    try:
+        return f.evaluate(item.values(run.now))
+    except ITEM_ERRORS as exc:  # ItemError among them (a missing or unusable field)
+        run.drop(item, spec.node_type, exc)
+        return False
