@@ -22,6 +22,7 @@ from autotrader.domain.fills import Fill
 from autotrader.domain.orders import Side
 from autotrader.status.writer import StatusPageWriter, write_site
 from autotrader.store.db import create_db_engine
+from autotrader.store.repos_scheduler import RunEnd, RunStart, SchedulerRepo
 from autotrader.store.repos_trading import FillRepo
 from harness.status_world import NOW, seed_world
 
@@ -98,3 +99,29 @@ def test_the_daemon_writer_keeps_the_digests_between_renders(world: World) -> No
     assert second["index.html"][0] != first["index.html"][0]
     for name in NAMES:
         assert second[f"strategy-{name}.html"][0] == first[f"strategy-{name}.html"][0], name
+
+
+def test_a_run_started_or_finished_renders_its_strategy_page_again(world: World) -> None:
+    # The page's digest is taken before its runs are read: the run sums must stand for them.
+    config, engine = world
+    out = config.status_page.output_dir
+    digests: dict[str, bytes] = {}
+    repo = SchedulerRepo(engine, now=lambda: NOW)
+
+    def render() -> dict[str, tuple[int, bytes]]:
+        write_site(config, engine, now=NOW, real_now=NOW, digests=digests)
+        return _files(out)
+
+    before = render()
+    start = RunStart("gamma", NOW - timedelta(seconds=30), None, "manual", None)
+    (run_id,) = repo.start_runs([start])
+    started = render()
+    gamma = "strategy-gamma.html"
+    assert started[gamma][0] != before[gamma][0] and b"run running" in started[gamma][1]
+    end = RunEnd(run_id, "gamma", NOW - timedelta(seconds=20), "ok", 0, note="kept 3 of 20")
+    repo.finish_runs([end])
+    finished = render()
+    assert b"run ok: kept 3 of 20" in finished[gamma][1]
+    for name in ("alpha", "beta", "delta"):
+        page = f"strategy-{name}.html"
+        assert before[page] == started[page] == finished[page], name

@@ -75,15 +75,19 @@ def render_pages(
     def digest_of(view: StrategyView) -> bytes:
         return page_digest(view, snap, anchor, fmt.cli_suffix)
 
-    for start in range(0, len(views), BATCH):
-        chunk = views[start : start + BATCH]
+    # Decided before the runs are read: the digest covers the runs' sums (a run started,
+    # finished or pruned changes them), so an unchanged page costs no run rows at all.
+    changed = [view for view in views if _changed(view, previous, digests, digest_of)]
+    for start in range(0, len(changed), BATCH):
+        chunk = changed[start : start + BATCH]
         runs = snap.runs_for([view.name for view in chunk])
         with gc_paused():
-            full = (with_runs(view, runs.get(view.name, ())) for view in chunk)
             batch = [
-                (view.page, _strategy_page(page, common, view, fmt))
-                for view in full
-                if _changed(view, previous, digests, digest_of)
+                (
+                    view.page,
+                    _strategy_page(page, common, with_runs(view, runs.get(view.name, ())), fmt),
+                )
+                for view in chunk
             ]
         yield from batch
         del batch, runs
@@ -138,7 +142,8 @@ def page_digest(
     view: StrategyView, snap: SiteSnapshot, anchor: tuple[int, int], cli_suffix: str
 ) -> bytes:
     """What a strategy page is rendered from, hashed: the view without its "now"-dependent
-    fields, and the site settings the page shows."""
+    fields, and the site settings the page shows. Its runs are not read yet (``with_runs``
+    comes after): their sums in ``run_stats`` and the counters in the view stand for them."""
     stats = dataclasses.replace(view.run_stats, recent=0) if view.run_stats else None
     stable = dataclasses.replace(view, uptime_secs=None, activity_24h=0, run_stats=stats)
     basis = (stable, anchor, cli_suffix, snap.mode, snap.timezone, snap.refresh_secs)
