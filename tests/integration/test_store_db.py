@@ -40,6 +40,7 @@ def test_sqlite_creates_folder_and_sets_pragmas(engine: sa.Engine, tmp_path: Pat
         assert _pragma(conn, "busy_timeout") == 10_000
         assert _pragma(conn, "foreign_keys") == 1
         assert _pragma(conn, "synchronous") == 1  # NORMAL
+        assert _pragma(conn, "cache_size") == -512  # KiB per connection, not the 2 MB default
     assert (tmp_path / "nested" / "dir" / "autotrader.db").exists()
 
 

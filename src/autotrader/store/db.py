@@ -5,10 +5,12 @@ the same settings:
 
 * SQLite: ``journal_mode=WAL`` (readers never block the writer), ``busy_timeout`` (a writer
   waits for the lock instead of failing at once), ``foreign_keys=ON``, ``synchronous=NORMAL``
-  (durable at each checkpoint, safe with WAL). Transactions begin when SQLAlchemy begins them
-  (pysqlite's own lazy BEGIN is switched off), so a read-then-write transaction sees one
-  snapshot; ``immediate(engine)`` gives write transactions that take the write lock at BEGIN
-  and therefore wait on ``busy_timeout`` rather than fail with "database is locked".
+  (durable at each checkpoint, safe with WAL), a page cache of ``SQLITE_CACHE_KIB`` per
+  connection (SQLite's default is 2 MB each; a daemon keeps up to five connections, and the
+  file's pages are in the kernel's page cache anyway). Transactions begin when SQLAlchemy
+  begins them (pysqlite's own lazy BEGIN is switched off), so a read-then-write transaction
+  sees one snapshot; ``immediate(engine)`` gives write transactions that take the write lock
+  at BEGIN and therefore wait on ``busy_timeout`` rather than fail with "database is locked".
 * PostgreSQL through psycopg 3: a plain ``postgresql://`` URL is mapped to it; libpq options in
   the URL (e.g. ``options=-csearch_path%3Dmyschema``) are honoured.
 
@@ -34,6 +36,7 @@ from autotrader.errors import AutotraderError, ConfigError, OperationalError, Te
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_SECS = 10.0
+SQLITE_CACHE_KIB = 512
 PG_CONNECT_TIMEOUT_SECS = 10
 _BEGIN_OPTION = "autotrader_sqlite_begin"
 _SECRET_QUERY_KEYS = frozenset({"password", "sslpassword"})
@@ -134,6 +137,7 @@ def _sqlite_engine(parsed: URL, busy_timeout_secs: float) -> Engine:
                 log.warning("database %s: journal_mode is %s, not wal", path, mode)
             cur.execute("PRAGMA foreign_keys = ON")
             cur.execute("PRAGMA synchronous = NORMAL")
+            cur.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")  # negative: KiB, not pages
         finally:
             cur.close()
 
