@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 log = logging.getLogger("autotrader.runtime")
@@ -18,11 +19,20 @@ EXIT_FAILURE = 1
 EXIT_ABORTED = 128 + signal.SIGTERM
 
 _LEFTOVER_GRACE_SECS = 2.0
+# Threads for a daemon's blocking work (database round trips, the status page, the CLOB
+# client's reads), whatever the number of cores. asyncio's default, min(32, cores + 4), would
+# give a bigger machine more threads, each keeping its stack and SQLite connection for the
+# daemon's life (2,000 strategies: mean RSS -1.5 MB and peak -5 MB with 4 instead of 6).
+WORKER_THREADS = 4
 
 
 def run_to_completion(main: Coroutine[Any, Any, int]) -> int:
-    """``asyncio.run`` without its unbounded wait for tasks that ignore cancellation."""
+    """``asyncio.run`` without its unbounded wait for tasks that ignore cancellation, and
+    with ``WORKER_THREADS`` threads for ``asyncio.to_thread``."""
     loop = asyncio.new_event_loop()
+    loop.set_default_executor(
+        ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="asyncio")
+    )
     try:
         code = loop.run_until_complete(main)
         leftovers = asyncio.all_tasks(loop)
