@@ -19,8 +19,7 @@ from autotrader.domain.fills import Fill
 from autotrader.domain.orders import OrderStatus, Side, VenueOrder, can_transition
 from autotrader.executor.events import trade_events
 from autotrader.executor.faults import kill_point
-from autotrader.store.db import immediate
-from autotrader.store.repos_common import Now, utc_now
+from autotrader.store.repos_common import Now, utc_now, write_conn
 from autotrader.store.repos_fills import insert_fill, position_fills
 from autotrader.store.repos_runtime import insert_event
 from autotrader.store.repos_trading import OrderRepo, StoredOrder
@@ -53,7 +52,7 @@ def record_fills(
     """
     # One transaction for the fills and their events: a crash between them would leave
     # fills whose trade_executed / trade_exited was never recorded (or never sent).
-    with immediate(engine).begin() as conn:
+    with write_conn(engine) as conn:
         new = tuple(
             f for f in fills if insert_fill(conn, f, order_id=order.id, strategy=order.strategy)
         )

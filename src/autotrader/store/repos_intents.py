@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from autotrader.domain.intents import TERMINAL, IntentKind, IntentStatus, OrderIntent
 from autotrader.domain.orders import Side
 from autotrader.nudge import send_nudge
-from autotrader.store.db import immediate, insert_for
+from autotrader.store.db import insert_for
 from autotrader.store.models import ORDER_INTENTS
 from autotrader.store.repos_common import (
     Now,
@@ -201,7 +201,7 @@ class IntentRepo:
         intent gets one. Two claimers never get the same intent (see the module docstring).
         """
         # Core, not the ORM: a claim is the first write on every intent's path.
-        with immediate(self._engine).begin() as conn:
+        with write_conn(self._engine) as conn:
             row = conn.execute(_CLAIM).mappings().one_or_none()
             if row is None:
                 return None

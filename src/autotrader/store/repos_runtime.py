@@ -18,7 +18,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from autotrader.store.db import immediate, insert_for
+from autotrader.store.db import insert_for
 from autotrader.store.models import EXECUTOR_STATE, NOTIFICATION_EVENTS, STRATEGY_RUNTIME
 from autotrader.store.repos_common import (
     Now,
@@ -175,7 +175,7 @@ class EventRepo:
         self, type: str, strategy: str | None = None, payload: dict[str, Any] | None = None
     ) -> int:
         """Record an event; its id. Decimals in ``payload`` are stored as exact strings."""
-        with immediate(self._engine).begin() as conn:
+        with write_conn(self._engine) as conn:
             return insert_event(conn, type, strategy, payload, self._now())
 
     def list(

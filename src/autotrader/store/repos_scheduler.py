@@ -21,10 +21,10 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from autotrader.store.db import immediate, insert_for
+from autotrader.store.db import insert_for
 from autotrader.store.models import STRATEGY_RUNTIME
 from autotrader.store.models_scheduler import STRATEGY_RUNS, STRATEGY_STATE
-from autotrader.store.repos_common import Now, check_limit, utc_now
+from autotrader.store.repos_common import Now, check_limit, utc_now, write_conn
 
 KEEP_RUNS = 50
 Desired = Literal["running", "stopped"]
@@ -114,7 +114,6 @@ class SchedulerRepo:
 
     def __init__(self, engine: Engine, *, now: Now = utc_now, keep_runs: int = KEEP_RUNS) -> None:
         self._engine = engine
-        self._writer = immediate(engine)
         self._now = now
         self._keep = check_limit(keep_runs)
 
@@ -162,7 +161,7 @@ class SchedulerRepo:
     def ensure(self, hashes: Mapping[str, str]) -> dict[str, StrategyState]:
         """Create missing rows, store each strategy's definition hash; every row by name."""
         now = self._now()
-        with self._writer.begin() as conn:
+        with write_conn(self._engine) as conn:
             if hashes:
                 conn.execute(self._seed_stmt(conn, now), [{"strategy": n} for n in hashes])
                 conn.execute(
@@ -185,7 +184,7 @@ class SchedulerRepo:
                 error="interrupted: the scheduler stopped during the run",
             )
         )
-        with self._writer.begin() as conn:
+        with write_conn(self._engine) as conn:
             return int(conn.execute(stmt).rowcount or 0)
 
     def start_runs(self, starts: Sequence[RunStart]) -> list[int]:
@@ -217,7 +216,7 @@ class SchedulerRepo:
             if s.trigger == "schedule"
         ]
         manual = [{"s": s.strategy, "last": s.started_at} for s in starts if s.trigger == "manual"]
-        with self._writer.begin() as conn:
+        with write_conn(self._engine) as conn:
             ids = [int(r[0]) for r in conn.execute(insert, rows)]
             if scheduled:
                 conn.execute(
@@ -257,7 +256,7 @@ class SchedulerRepo:
             for e in ends
         ]
         states = [_counters(e) for e in ends]
-        with self._writer.begin() as conn:
+        with write_conn(self._engine) as conn:
             conn.execute(
                 sa.update(STRATEGY_RUNS)
                 .where(STRATEGY_RUNS.c.id == sa.bindparam("rid"))
@@ -315,7 +314,7 @@ class SchedulerRepo:
             .where(STRATEGY_STATE.c.strategy == sa.bindparam("s"))
             .values(next_run_at=sa.bindparam("next"), updated_at=self._now())
         )
-        with self._writer.begin() as conn:
+        with write_conn(self._engine) as conn:
             conn.execute(stmt, rows)
 
     def set_started(self, strategies: Sequence[str], at: datetime) -> None:
@@ -327,7 +326,7 @@ class SchedulerRepo:
             .where(STRATEGY_STATE.c.strategy == sa.bindparam("s"))
             .values(started_at=at, updated_at=self._now())
         )
-        with self._writer.begin() as conn:
+        with write_conn(self._engine) as conn:
             conn.execute(stmt, [{"s": s} for s in strategies])
 
     # -- the CLI's writes ----------------------------------------------------------------------
@@ -349,7 +348,7 @@ class SchedulerRepo:
 
     def _update(self, strategy: str, **values: Any) -> None:
         now = self._now()
-        with self._writer.begin() as conn:
+        with write_conn(self._engine) as conn:
             self._seed(conn, strategy, now)
             stmt = sa.update(STRATEGY_STATE).where(STRATEGY_STATE.c.strategy == strategy)
             conn.execute(stmt.values(**values, updated_at=now))

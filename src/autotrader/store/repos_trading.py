@@ -32,7 +32,6 @@ from autotrader.domain.orders import (
     Side,
     transition,
 )
-from autotrader.store.db import immediate
 from autotrader.store.models import FILLS, ORDERS
 from autotrader.store.repos_common import (
     Now,
@@ -168,7 +167,7 @@ class OrderRepo:
         }
         try:
             # Core, not the ORM: this commit is on every order's path to the venue.
-            with immediate(self._engine).begin() as conn:
+            with write_conn(self._engine) as conn:
                 conn.execute(_INSERT, values)
         except exc.IntegrityError:
             raise ValueError(self._conflict(request.client_order_id, venue_order_id)) from None
@@ -227,7 +226,7 @@ class OrderRepo:
         """
         new = OrderStatus(status)
         # Core, not the ORM: the order's answer is recorded here on every order's path.
-        with immediate(self._engine).begin() as conn:
+        with write_conn(self._engine) as conn:
             row = conn.execute(_LOCK, {"id": order_id}).mappings().one_or_none()
             if row is None:
                 raise ValueError(f"no order {order_id}")
