@@ -5,19 +5,25 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
+def atomic_write(path: Path, data: bytes | Iterable[bytes], mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, rename.
 
-    A crash at any point leaves either the old file or the new one, never a mix.
+    ``data`` may be the content's pieces, written as they come, so a big file (the status
+    page of thousands of strategies) is never held whole in memory. A crash at any point, or
+    an exception while the pieces are produced, leaves the old file, never a mix.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, bytes):
+                fh.write(data)
+            else:
+                fh.writelines(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)

@@ -17,7 +17,7 @@ from autotrader.domain.positions import replay as domain_replay
 from autotrader.status import svg
 from autotrader.status.fmt import Formatter
 from autotrader.status.queries import RunRow, StateRow, WatchRow
-from autotrader.status.render import render_site
+from autotrader.status.render import render_pages, render_site
 from autotrader.status.snapshot import DaemonView, SignalView, SiteSnapshot, cumulative_pnl
 from autotrader.status.strategy_views import MarketRef, PositionView, StrategyView, status_of
 from autotrader.status.trades import Walker, ordered, roi, walk, win_rate
@@ -145,7 +145,7 @@ def test_allocation_pie_slices_are_proportional_and_sum_to_a_full_turn() -> None
         svg.Allocation("b", Decimal(300), Decimal(0), Decimal(300)),
         svg.Allocation("c", Decimal(200), Decimal(200), Decimal(0)),
     ]
-    out = str(svg.allocation_pie(items, Formatter(UTC, T0, "").money))
+    out = "".join(svg.allocation_pie(items, Formatter(UTC, T0, "").money))
     assert _angles(out) == pytest.approx([180.0, 108.0, 72.0], abs=0.05)
     assert sum(_angles(out)) == pytest.approx(360.0, abs=0.05)
     assert re.findall(r'data-allocated="([^"]+)"', out) == ["500", "300", "200"]
@@ -160,13 +160,15 @@ def test_allocation_pie_slices_are_proportional_and_sum_to_a_full_turn() -> None
 
 
 def test_a_single_strategy_is_a_full_ring_and_no_allocation_is_said() -> None:
-    one = str(svg.allocation_pie([svg.Allocation("a", Decimal(5), Decimal(0), Decimal(5))], str))
+    one = "".join(
+        svg.allocation_pie([svg.Allocation("a", Decimal(5), Decimal(0), Decimal(5))], str)
+    )
     assert one.count('data-ring="allocated"') == 1 and one.count("A104,104") == 2
-    assert "no capital allocated" in str(svg.allocation_pie([], str))
+    assert "no capital allocated" in "".join(svg.allocation_pie([], str))
 
 
 def test_pie_titles_escape_strategy_text() -> None:
-    out = str(
+    out = "".join(
         svg.allocation_pie([svg.Allocation(HOSTILE, Decimal(1), Decimal(0), Decimal(1))], str)
     )
     assert HOSTILE not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in out
@@ -298,3 +300,24 @@ def test_the_overview_shows_cards_numbers_and_commands() -> None:
     assert "+$4.00" in html  # net P&L = 5 − 1
     assert "STALE" in html  # the executor's heartbeat
     assert "generated at" in html and "2026-11-03 12:00:00" in html
+
+
+def test_pages_come_in_pieces_so_a_big_index_is_never_held_whole() -> None:
+    views = [_view(f"s{i:03d}", "running") for i in range(240)]
+    pages = render_pages(_snapshot(*views))
+    sizes: dict[str, list[int]] = {}
+    for name, pieces in pages:  # each page's pieces are consumed before the next page
+        sizes[name] = [len(piece) for piece in pieces]
+    index = sizes.pop("index.html")
+    assert len(sizes) == 240
+    # The index (one card and one pie slice per strategy) is written as it is produced: its
+    # biggest piece is the fixed style and script, however many strategies there are.
+    assert max(index) < 64_000 and sum(index) > 400_000
+    assert all(len(page) > 1 for page in sizes.values())
+
+
+def test_the_pie_is_made_one_slice_at_a_time() -> None:
+    items = [svg.Allocation(f"s{i}", Decimal(10), Decimal(4), Decimal(6)) for i in range(50)]
+    pieces = list(svg.allocation_pie(items, str))
+    assert len(pieces) == 52  # the opening tag, one piece per strategy, the total and closing
+    assert all(piece.count('data-ring="allocated"') == 1 for piece in pieces[1:-1])

@@ -29,7 +29,8 @@ from autotrader.status.strategy_views import StrategyView, with_runs
 
 INDEX = "index.html"
 CENT = Decimal("0.01")
-BATCH = 50  # strategy pages rendered (and held in memory) at a time
+BATCH = 10  # strategy pages whose runs are read (and held in memory) at a time
+PIECES = 64  # template output pieces joined per write (each piece is a few dozen bytes)
 
 
 @cache
@@ -48,7 +49,8 @@ def environment() -> jinja2.Environment:
 
 def render_site(snap: SiteSnapshot, config_path: Path | None = None) -> dict[str, bytes]:
     """Every file of the site: ``index.html`` and one ``strategy-<name>.html`` per strategy."""
-    return dict(render_pages(snap, config_path))
+    with gc_paused():
+        return {name: b"".join(pieces) for name, pieces in render_pages(snap, config_path)}
 
 
 def render_pages(
@@ -56,14 +58,18 @@ def render_pages(
     config_path: Path | None = None,
     previous: Mapping[str, bytes] | None = None,
     digests: dict[str, bytes] | None = None,
-) -> Iterator[tuple[str, bytes]]:
-    """(file name, HTML) of the strategy pages whose inputs differ from ``previous`` (every
-    page without it), then ``index.html`` (always: it says when it was generated).
+) -> Iterator[tuple[str, Iterator[bytes]]]:
+    """(file name, HTML in pieces) of the strategy pages whose inputs differ from ``previous``
+    (every page without it), then ``index.html`` (always: it says when it was generated).
+    Each page's pieces are to be consumed (written) before the next page is asked for.
 
     A strategy page holds nothing that depends on "now" (its relative times are written by
     its script), so the digest of its inputs decides whether it changed; ``digests`` receives
-    the digest of every page (both keyed by strategy name). Pages are rendered in batches, so
-    only a batch of HTML is alive at a time however many strategies there are.
+    the digest of every page (both keyed by strategy name). Pages are produced piece by piece
+    as they are written, and their runs read a batch of pages at a time, so however many
+    strategies there are, a render holds neither a whole page nor the runs of every strategy
+    (the index of 2,000 strategies is 3.7 MB of HTML made of ~10⁵ pieces: held whole, those
+    pieces alone left the scheduler several MB bigger after every render).
     """
     env = environment()
     fmt = Formatter(_zone(snap.timezone), snap.generated_at, _cli_suffix(config_path))
@@ -81,19 +87,14 @@ def render_pages(
     for start in range(0, len(changed), BATCH):
         chunk = changed[start : start + BATCH]
         runs = snap.runs_for([view.name for view in chunk])
-        with gc_paused():
-            batch = [
-                (
-                    view.page,
-                    _strategy_page(page, common, with_runs(view, runs.get(view.name, ())), fmt),
-                )
-                for view in chunk
-            ]
-        yield from batch
-        del batch, runs
-    with gc_paused():
-        index = env.get_template("index.html.j2").render(**common, **_overview(snap, fmt))
-    yield INDEX, index.encode()
+        for view in chunk:
+            yield (
+                view.page,
+                _strategy_page(page, common, with_runs(view, runs.get(view.name, ())), fmt),
+            )
+        del runs
+    index = env.get_template("index.html.j2")
+    yield INDEX, _encoded(index.stream(**common, **_overview(snap, fmt)))
 
 
 def _changed(
@@ -117,10 +118,15 @@ def _changed(
 
 def _strategy_page(
     page: jinja2.Template, common: dict[str, object], view: StrategyView, fmt: Formatter
-) -> bytes:
+) -> Iterator[bytes]:
     chart = svg.pnl_line(view.pnl_points, fmt.money, fmt.short, height=180)
-    html = page.render(**common, s=view, rows=page_rows(view, fmt), pnl_chart=chart)
-    return html.encode()
+    return _encoded(page.stream(**common, s=view, rows=page_rows(view, fmt), pnl_chart=chart))
+
+
+def _encoded(stream: jinja2.environment.TemplateStream) -> Iterator[bytes]:
+    """A template's output as UTF-8 (what the files hold), a few dozen pieces at a time."""
+    stream.enable_buffering(PIECES)
+    return (piece.encode() for piece in stream)
 
 
 def clock_anchor(snap: SiteSnapshot) -> tuple[int, int]:

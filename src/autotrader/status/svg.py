@@ -8,7 +8,7 @@ written into ``data-*`` attributes and titles are the exact Decimals.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -65,23 +65,29 @@ def _slice(path: str, fill: str, title: str, attrs: dict[str, str]) -> str:
     return f'<path d="{path}" fill="{fill}"{data}><title>{escape(title)}</title></path>'
 
 
-def allocation_pie(items: Sequence[Allocation], money: Callable[[Decimal], str]) -> Markup:
-    """A donut: the outer ring splits the total allocation between strategies; the inner ring
-    splits each strategy's span into deployed (dark) and available (light) capital.
+def allocation_pie(
+    items: Sequence[Allocation], money: Callable[[Decimal], str]
+) -> Iterator[Markup]:
+    """A donut, in pieces (one per slice): the outer ring splits the total allocation between
+    strategies; the inner ring splits each strategy's span into deployed (dark) and available
+    (light) capital. In pieces because the index writes it as it goes: for thousands of
+    strategies the donut is megabytes of small strings, not worth holding at once.
 
     Each outer slice carries ``data-strategy`` and ``data-allocated``; its angle is
     allocated / total × 360°.
     """
     total = sum((i.allocated for i in items), ZERO)
     size, c = 220, 110.0
-    parts = [
+    yield Markup(
         f'<svg class="pie" viewBox="0 0 {size} {size}" width="{size}" height="{size}" '
         f'role="img" aria-label="capital allocation">'
-    ]
+    )
     if total <= 0:
-        parts.append(f'<circle cx="{c}" cy="{c}" r="100" fill="#e5e7eb"/>')
-        parts.append(f'<text x="{c}" y="{c}" text-anchor="middle">no capital allocated</text>')
-        return Markup("".join(parts) + "</svg>")
+        yield Markup(
+            f'<circle cx="{c}" cy="{c}" r="100" fill="#e5e7eb"/>'
+            f'<text x="{c}" y="{c}" text-anchor="middle">no capital allocated</text></svg>'
+        )
+        return
     angle = 0.0
     for index, item in enumerate(items):
         if item.allocated <= 0:
@@ -93,13 +99,14 @@ def allocation_pie(items: Sequence[Allocation], money: Callable[[Decimal], str])
         )
         attrs = {"strategy": item.name, "allocated": str(item.allocated)}
         outer = ring_segment(c, c, 104, 72, angle, angle + span)
-        parts.append(_slice(outer, color(index), title, {**attrs, "ring": "allocated"}))
-        parts.extend(_inner(item, index, angle, span, title))
+        slices = [_slice(outer, color(index), title, {**attrs, "ring": "allocated"})]
+        yield Markup("".join(slices + _inner(item, index, angle, span, title)))
         angle += span
-    parts.append(f'<text x="{c}" y="{c - 4}" text-anchor="middle" class="pie-total">')
-    parts.append(f"{escape(money(total))}</text>")
-    parts.append(f'<text x="{c}" y="{c + 14}" text-anchor="middle" class="muted">allocated</text>')
-    return Markup("".join(parts) + "</svg>")
+    yield Markup(
+        f'<text x="{c}" y="{c - 4}" text-anchor="middle" class="pie-total">'
+        f"{escape(money(total))}</text>"
+        f'<text x="{c}" y="{c + 14}" text-anchor="middle" class="muted">allocated</text></svg>'
+    )
 
 
 def _inner(item: Allocation, index: int, start: float, span: float, title: str) -> list[str]:

@@ -56,7 +56,7 @@ def write_site(
     redone in full.
     """
     from autotrader.status.render import INDEX, render_pages
-    from autotrader.status.snapshot import gather
+    from autotrader.status.snapshot import gather, gc_paused
     from autotrader.status.strategy_views import page_name
 
     out = output_dir or config.status_page.output_dir
@@ -67,8 +67,9 @@ def write_site(
     previous = {k: v for k, v in digests.items() if page_name(k) in present} if digests else None
     current: dict[str, bytes] = {}
     pages = {view.page for view in snap.strategies}
-    for name, data in render_pages(snap, config.source_path, previous, current):
-        atomic_write(out / name, data)  # index.html comes last
+    with gc_paused():
+        for name, data in render_pages(snap, config.source_path, previous, current):
+            atomic_write(out / name, data)  # index.html comes last
     del snap
     for old in out.glob(PAGE_GLOB):
         if old.name not in pages:
