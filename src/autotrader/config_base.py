@@ -111,7 +111,10 @@ _KNOWN_TYPES = frozenset(
 class Frozen(BaseModel):
     """Base of every config model: immutable, unknown keys refused with the allowed ones listed."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    # defer_build: validating the AppConfig builds one validator with every part inlined; each
+    # part's own validator (~50 models) is then built only if that part is validated alone,
+    # instead of at import and for the daemon's life (~0.9 MB a process).
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
     # Keys that belong elsewhere, with the message to give instead of "unknown key".
     misplaced_keys: ClassVar[Mapping[str, str]] = {}

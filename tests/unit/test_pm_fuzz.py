@@ -21,6 +21,7 @@ from autotrader.domain.fees import FeeSchedule
 from autotrader.domain.orders import OrderRequest, OrderType, ReasonCode, Side
 from autotrader.errors import DataError
 from autotrader.venue.polymarket import parsing as P
+from autotrader.venue.polymarket import parsing_orders as PO
 from autotrader.venue.polymarket.data_api import (
     parse_data_positions_page,
     parse_data_trades_page,
@@ -70,26 +71,26 @@ PARSERS: dict[str, tuple[Callable[[Any], object], tuple[str, ...]]] = {
     ),
     "clob_market": (P.parse_clob_market, ("clob_market_by_condition_id.json",)),
     "market_by_token": (P.parse_market_by_token, ()),
-    "order": (P.parse_order, ("ws_user_order_placement.json", "ws_user_order_fok_killed.json")),
-    "orders_page": (P.parse_orders_page, ("clob_data_orders_page.json",)),
+    "order": (PO.parse_order, ("ws_user_order_placement.json", "ws_user_order_fok_killed.json")),
+    "orders_page": (PO.parse_orders_page, ("clob_data_orders_page.json",)),
     "trade_taker": (
-        lambda p: P.parse_trade(p, fees=FEES),
+        lambda p: PO.parse_trade(p, fees=FEES),
         ("clob_data_trade_object.json", "ws_user_trade.json"),
     ),
     "trade_maker": (
         lambda p: (
-            P.parse_trade({**p, "trader_side": "MAKER"}, fees=FEES, owner=OWNER)
+            PO.parse_trade({**p, "trader_side": "MAKER"}, fees=FEES, owner=OWNER)
             if isinstance(p, dict)
-            else P.parse_trade(p, fees=FEES, owner=OWNER)
+            else PO.parse_trade(p, fees=FEES, owner=OWNER)
         ),
         ("clob_data_trade_object.json",),
     ),
     "trades_page": (
-        lambda p: P.parse_trades_page(p, fees=lambda _t: FEES, maker_address="0xabc"),
+        lambda p: PO.parse_trades_page(p, fees=lambda _t: FEES, maker_address="0xabc"),
         ("clob_data_trades_page.json",),
     ),
     "post_order": (
-        P.parse_post_order_response,
+        PO.parse_post_order_response,
         (
             "clob_post_order_response_live_docs.json",
             "clob_post_order_response_matched.json",
@@ -97,15 +98,15 @@ PARSERS: dict[str, tuple[Callable[[Any], object], tuple[str, ...]]] = {
         ),
     ),
     "post_order_with_request": (
-        lambda p: P.parse_post_order_response(p, GTC),
+        lambda p: PO.parse_post_order_response(p, GTC),
         ("clob_post_order_response_matched.json",),
     ),
-    "post_orders": (P.parse_post_orders_response, ()),
+    "post_orders": (PO.parse_post_orders_response, ()),
     "cancel": (
-        P.parse_cancel_response,
+        PO.parse_cancel_response,
         ("clob_cancel_response_ok.json", "clob_cancel_response_failed.json"),
     ),
-    "balance": (P.parse_balance_usd, ("clob_balance_allowance.json",)),
+    "balance": (PO.parse_balance_usd, ("clob_balance_allowance.json",)),
     "data_trades": (
         parse_data_trades_page,
         ("data_v2_trades_page_envelope.json", "data_v2_trades.json"),

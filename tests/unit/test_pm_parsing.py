@@ -20,6 +20,7 @@ from autotrader.domain.orders import (
 )
 from autotrader.errors import DataError
 from autotrader.venue.polymarket import parsing as P
+from autotrader.venue.polymarket import parsing_orders as PO
 from autotrader.venue.polymarket.data_api import (
     parse_data_positions_page,
     parse_data_trades_page,
@@ -248,7 +249,7 @@ def test_clob_market_object() -> None:
 
 
 def test_orders_page() -> None:
-    orders, cursor = P.parse_orders_page(load("clob_data_orders_page.json"))
+    orders, cursor = PO.parse_orders_page(load("clob_data_orders_page.json"))
     assert cursor is None  # "LTE=" is the end
     first, second = orders
     assert first.venue_order_id.endswith("0001") and first.status is OrderStatus.LIVE
@@ -281,14 +282,14 @@ def test_order_status_mapping(
 ) -> None:
     payload = load("clob_data_orders_page.json")["data"][0]
     payload.update(status=wire, size_matched=matched, original_size="10", order_type=order_type)
-    order = P.parse_order(payload)
+    order = PO.parse_order(payload)
     assert order.status is expected
     if matched is None:
         assert order.size_matched == Decimal(10)  # "matched" in full
 
 
 def test_killed_fok_from_user_channel() -> None:
-    order = P.parse_order(load("ws_user_order_fok_killed.json"))
+    order = PO.parse_order(load("ws_user_order_fok_killed.json"))
     assert order.status is OrderStatus.CANCELED and order.size_matched == 0
     assert order.order_type is OrderType.FOK and order.created_at is None
 
@@ -297,11 +298,11 @@ def test_unknown_order_status_is_data_error() -> None:
     payload = load("clob_data_orders_page.json")["data"][0]
     payload["status"] = "WEIRD"
     with pytest.raises(DataError, match="status: unknown 'WEIRD'"):
-        P.parse_order(payload)
+        PO.parse_order(payload)
 
 
 def test_taker_trade_fill_with_fee() -> None:
-    (fill,) = P.parse_trade(load("clob_data_trade_object.json"), fees=CRYPTO_FEES)
+    (fill,) = PO.parse_trade(load("clob_data_trade_object.json"), fees=CRYPTO_FEES)
     assert fill.trade_id == "0c357886-b9d3-44bb-9aa9-72d8abc90e6e"
     assert fill.venue_order_id.startswith("0x4505aada")
     assert fill.side is Side.BUY and fill.liquidity == "taker"
@@ -315,7 +316,7 @@ def test_maker_trade_fill_is_our_side() -> None:
     payload = load("clob_data_trade_object.json")
     payload["trader_side"] = "MAKER"
     owner = "62880c97-4a03-c6fa-2665-e6072ffc6ae6"
-    (fill,) = P.parse_trade(payload, fees=CRYPTO_FEES, owner=owner)
+    (fill,) = PO.parse_trade(payload, fees=CRYPTO_FEES, owner=owner)
     assert (
         fill.trade_id
         == "0c357886-b9d3-44bb-9aa9-72d8abc90e6e:" + payload["maker_orders"][0]["order_id"]
@@ -325,10 +326,10 @@ def test_maker_trade_fill_is_our_side() -> None:
     assert fill.size == Decimal(5) and fill.price == Decimal("0.489")
     assert fill.fee_usd == 0  # taker-only schedule
     address = "0x1bfdf7224c358405a486b5fd8489f13c2adcb5f3"  # case differs from the wire
-    assert P.parse_trade(payload, fees=CRYPTO_FEES, maker_address=address) == [fill]
-    assert P.parse_trade(payload, fees=CRYPTO_FEES, owner="someone-else") == []
+    assert PO.parse_trade(payload, fees=CRYPTO_FEES, maker_address=address) == [fill]
+    assert PO.parse_trade(payload, fees=CRYPTO_FEES, owner="someone-else") == []
     with pytest.raises(DataError, match="maker trade needs owner or maker_address"):
-        P.parse_trade(payload, fees=CRYPTO_FEES)
+        PO.parse_trade(payload, fees=CRYPTO_FEES)
 
 
 def test_maker_on_complementary_token_trades_the_same_way() -> None:
@@ -337,7 +338,7 @@ def test_maker_on_complementary_token_trades_the_same_way() -> None:
     payload["maker_orders"][0]["asset_id"] = (
         "48331043336612883890938759509493159234755048973500640148014422747788308965732"
     )
-    (fill,) = P.parse_trade(payload, fees=FREE, owner="62880c97-4a03-c6fa-2665-e6072ffc6ae6")
+    (fill,) = PO.parse_trade(payload, fees=FREE, owner="62880c97-4a03-c6fa-2665-e6072ffc6ae6")
     assert fill.side is Side.BUY and fill.token_id.startswith("4833104333")
 
 
@@ -348,7 +349,7 @@ def test_trades_page_and_fee_lookup() -> None:
         seen.append(token_id)
         return CRYPTO_FEES
 
-    fills, cursor = P.parse_trades_page(load("clob_data_trades_page.json"), fees=fees_for)
+    fills, cursor = PO.parse_trades_page(load("clob_data_trades_page.json"), fees=fees_for)
     assert cursor is None
     (fill,) = fills
     assert fill.trade_id == "trade-0x001" and fill.ts == datetime(2024, 1, 1, tzinfo=UTC)
@@ -359,25 +360,25 @@ def test_trades_page_and_fee_lookup() -> None:
 def test_failed_trade_is_no_fill() -> None:
     payload = load("clob_data_trade_object.json")
     payload["status"] = "FAILED"
-    assert P.parse_trade(payload, fees=FREE) == []
+    assert PO.parse_trade(payload, fees=FREE) == []
 
 
 def test_post_order_answers() -> None:
-    live = P.parse_post_order_response(load("clob_post_order_response_live_docs.json"))
+    live = PO.parse_post_order_response(load("clob_post_order_response_live_docs.json"))
     assert live.accepted and live.status is OrderStatus.LIVE and live.reason is None
     assert live.venue_order_id == "0xabcdef1234567890abcdef1234567890abcdef12"
     matched = load("clob_post_order_response_matched.json")
     # Without the request "matched" could be partial: not terminal, the caller looks it up.
-    assert P.parse_post_order_response(matched).status is OrderStatus.PARTIALLY_FILLED
+    assert PO.parse_post_order_response(matched).status is OrderStatus.PARTIALLY_FILLED
     fak = OrderRequest(
         "c1", "tok", Side.BUY, OrderType.FAK, Decimal("0.7"), None, amount_usd=Decimal(10)
     )
-    assert P.parse_post_order_response(matched, fak).status is OrderStatus.FILLED
+    assert PO.parse_post_order_response(matched, fak).status is OrderStatus.FILLED
     gtc = OrderRequest("c2", "tok", Side.BUY, OrderType.GTC, Decimal("0.7"), Decimal(20))
-    assert P.parse_post_order_response(matched, gtc).status is OrderStatus.PARTIALLY_FILLED
+    assert PO.parse_post_order_response(matched, gtc).status is OrderStatus.PARTIALLY_FILLED
     small = OrderRequest("c3", "tok", Side.BUY, OrderType.GTC, Decimal("0.7"), Decimal("14.9"))
-    assert P.parse_post_order_response(matched, small).status is OrderStatus.FILLED
-    mock = P.parse_post_order_response(load("clob_post_order_response_matched_sdk_mock.json"))
+    assert PO.parse_post_order_response(matched, small).status is OrderStatus.FILLED
+    mock = PO.parse_post_order_response(load("clob_post_order_response_matched_sdk_mock.json"))
     assert mock.venue_order_id is not None and mock.venue_order_id.startswith("0x23b45727")
 
 
@@ -442,7 +443,7 @@ def test_post_order_answers() -> None:
 def test_post_order_refusals_and_statuses(
     payload: dict[str, Any], accepted: bool, status: OrderStatus, reason: ReasonCode | None
 ) -> None:
-    result = P.parse_post_order_response(payload)
+    result = PO.parse_post_order_response(payload)
     assert (result.accepted, result.status, result.reason) == (accepted, status, reason)
     if not accepted:
         assert result.venue_order_id is None and result.message
@@ -453,19 +454,19 @@ def test_post_orders_batch() -> None:
         load("clob_post_order_response_live_docs.json"),
         {"success": False, "errorMsg": "not enough balance / allowance"},
     ]
-    first, second = P.parse_post_orders_response(batch)
+    first, second = PO.parse_post_orders_response(batch)
     assert first.status is OrderStatus.LIVE
     assert second.reason is ReasonCode.NOT_ENOUGH_BALANCE
 
 
 def test_cancel_and_balance() -> None:
-    ok = P.parse_cancel_response(load("clob_cancel_response_ok.json"))
+    ok = PO.parse_cancel_response(load("clob_cancel_response_ok.json"))
     oid = "0xb816482a1234567890abcdef1234567890abcdef1234567890abcdef12345678"
     assert ok.canceled == (oid,) and ok.reason(oid) is None
-    failed = P.parse_cancel_response(load("clob_cancel_response_failed.json"))
+    failed = PO.parse_cancel_response(load("clob_cancel_response_failed.json"))
     assert failed.canceled == () and failed.not_canceled[oid] == "already canceled or matched"
     assert failed.reason(oid) is ReasonCode.ORDER_NOT_CANCELABLE
-    assert P.parse_balance_usd(load("clob_balance_allowance.json")) == Decimal(1000)
+    assert PO.parse_balance_usd(load("clob_balance_allowance.json")) == Decimal(1000)
 
 
 # --- reasons -------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ from autotrader.venue.polymarket.credentials import (
     require_wallet_key,
 )
 from autotrader.venue.polymarket.gamma import GammaClient
-from autotrader.venue.polymarket.parsing import parse_post_order_response
+from autotrader.venue.polymarket.parsing_orders import parse_post_order_response
 from autotrader.venue.polymarket.reasons import reason_from_error
 
 log = logging.getLogger("autotrader.venue.polymarket")

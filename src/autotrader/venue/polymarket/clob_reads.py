@@ -30,15 +30,17 @@ from autotrader.errors import DataError
 from autotrader.venue.polymarket.clob_client import TokenCache
 from autotrader.venue.polymarket.clob_http import ClobHttpError
 from autotrader.venue.polymarket.parsing import (
-    CancelOutcome,
-    parse_balance_usd,
     parse_book,
-    parse_cancel_response,
     parse_clob_market_info,
     parse_market_by_token,
     parse_midpoint,
-    parse_order,
     parse_prices_history,
+)
+from autotrader.venue.polymarket.parsing_orders import (
+    CancelOutcome,
+    parse_balance_usd,
+    parse_cancel_response,
+    parse_order,
     parse_trade,
 )
 

@@ -18,14 +18,14 @@ import httpx
 from autotrader.domain.orders import Side
 from autotrader.venue.polymarket.gamma import fetch_json
 from autotrader.venue.polymarket.parsing import read_side
-from autotrader.venue.polymarket.schemas import (
+from autotrader.venue.polymarket.schemas_base import data_error, validate, validate_list
+from autotrader.venue.polymarket.schemas_data import (
     DataV1Trade,
     DataV2Position,
     DataV2PositionsPage,
     DataV2Trade,
     DataV2TradesPage,
 )
-from autotrader.venue.polymarket.schemas_base import data_error, validate, validate_list
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,8 @@ from autotrader.venue.polymarket.parsing import (
     parse_gamma_market,
 )
 from autotrader.venue.polymarket.reasons import error_message, reason_from_error
-from autotrader.venue.polymarket.schemas import GammaEvent, GammaMarket, GammaTag
 from autotrader.venue.polymarket.schemas_base import validate
+from autotrader.venue.polymarket.schemas_gamma import GammaEvent, GammaMarket, GammaTag
 
 log = logging.getLogger("autotrader.venue.gamma")
 

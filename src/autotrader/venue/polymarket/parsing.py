@@ -3,7 +3,8 @@
 Every function takes a decoded JSON value (what ``json.loads`` gives) and returns domain
 objects; anything malformed — a missing field, a wrong type, a truncated structure, a value the
 domain refuses — raises one ``DataError`` line naming the payload kind and the field. Orders,
-trades and the post-order answer are translated in ``parsing_orders`` (re-exported here).
+trades and the post-order answer are translated in ``parsing_orders``, which only the executor
+and the CLOB adapter load (the scheduler reads market data and never needs them).
 
 Venue quirks handled here: the book lists bids ascending and asks descending (best level
 *last*), Gamma's JSON-encoded string lists, outcome prices ["1","0"] meaning "resolved", and
@@ -23,23 +24,8 @@ from autotrader.domain.book import Level, OrderBook
 from autotrader.domain.fees import FREE, FeeSchedule
 from autotrader.domain.markets import Event, Market, OutcomeToken
 from autotrader.domain.orders import Side
-from autotrader.venue.polymarket.parsing_orders import (
-    CancelOutcome,
-    fill_from_trade,
-    order_from_clob,
-    order_status,
-    parse_balance_usd,
-    parse_cancel_response,
-    parse_order,
-    parse_orders_page,
-    parse_post_order_response,
-    parse_post_orders_response,
-    parse_trade,
-    parse_trades_page,
-    read_side,
-    submit_result_from_response,
-)
-from autotrader.venue.polymarket.schemas import (
+from autotrader.venue.polymarket.schemas_base import data_error, validate, validate_list
+from autotrader.venue.polymarket.schemas_clob import (
     ClobBook,
     ClobFeeRate,
     ClobLastTradePrice,
@@ -56,17 +42,26 @@ from autotrader.venue.polymarket.schemas import (
     ClobSpread,
     ClobTickSize,
     ClobTime,
+)
+from autotrader.venue.polymarket.schemas_gamma import (
     GammaEvent,
     GammaEventMetadata,
     GammaMarket,
     GammaTag,
 )
-from autotrader.venue.polymarket.schemas_base import data_error, validate, validate_list
 
 # Polymarket's defaults when a payload omits them (older book shape, some nested markets).
 DEFAULT_TICK_SIZE = Decimal("0.01")
 DEFAULT_MIN_ORDER_SIZE = Decimal("5")
 _BPS = Decimal(10_000)
+
+
+def read_side(value: str, kind: str, name: str = "side") -> Side:
+    """``BUY``/``SELL`` (any case) as ``Side``; anything else is a ``DataError``."""
+    try:
+        return Side(value.strip().upper())
+    except ValueError:
+        raise data_error(f"{kind}: {name}: expected BUY or SELL, got {value[:20]!r}") from None
 
 
 # --- Gamma -----------------------------------------------------------------------------------
@@ -382,18 +377,12 @@ def parse_market_by_token(payload: Any) -> str:
 __all__ = [
     "DEFAULT_MIN_ORDER_SIZE",
     "DEFAULT_TICK_SIZE",
-    "CancelOutcome",
     "ClobMarketParams",
     "book_from_clob",
     "event_from_gamma",
-    "fill_from_trade",
     "market_from_gamma",
-    "order_from_clob",
-    "order_status",
-    "parse_balance_usd",
     "parse_book",
     "parse_books",
-    "parse_cancel_response",
     "parse_clob_market",
     "parse_clob_market_info",
     "parse_fee_rate_bps",
@@ -406,20 +395,13 @@ __all__ = [
     "parse_midpoint",
     "parse_neg_risk",
     "parse_ok",
-    "parse_order",
-    "parse_orders_page",
-    "parse_post_order_response",
-    "parse_post_orders_response",
     "parse_price",
     "parse_prices",
     "parse_prices_history",
     "parse_server_time",
     "parse_spread",
     "parse_tick_size",
-    "parse_trade",
-    "parse_trades_page",
     "read_side",
-    "submit_result_from_response",
     "validate",
     "validate_list",
 ]

@@ -27,8 +27,10 @@ from autotrader.domain.orders import (
     SubmitResult,
     VenueOrder,
 )
+from autotrader.venue.polymarket.parsing import read_side
 from autotrader.venue.polymarket.reasons import reason_from_message
-from autotrader.venue.polymarket.schemas import (
+from autotrader.venue.polymarket.schemas_base import data_error, validate, validate_list
+from autotrader.venue.polymarket.schemas_clob import (
     ClobBalanceAllowance,
     ClobCancelResponse,
     ClobMakerOrder,
@@ -38,7 +40,6 @@ from autotrader.venue.polymarket.schemas import (
     ClobTrade,
     ClobTradesPage,
 )
-from autotrader.venue.polymarket.schemas_base import data_error, validate, validate_list
 
 # The CLOB's "no more pages" cursor (base64 of "-1").
 END_CURSOR = "LTE="
@@ -47,14 +48,6 @@ _USDC_UNIT = Decimal(10) ** 6
 
 FeeSource = FeeSchedule | Callable[[str], FeeSchedule]
 """A fee schedule, or a lookup of the schedule for a token id."""
-
-
-def read_side(value: str, kind: str, name: str = "side") -> Side:
-    """``BUY``/``SELL`` (any case) as ``Side``; anything else is a ``DataError``."""
-    try:
-        return Side(value.strip().upper())
-    except ValueError:
-        raise data_error(f"{kind}: {name}: expected BUY or SELL, got {value[:20]!r}") from None
 
 
 def _order_type(value: str | None, kind: str) -> OrderType | None:

@@ -47,7 +47,10 @@ _MAX_INT = 10**30
 class WireModel(BaseModel):
     """Base of every wire model: unknown fields are kept (the venue adds fields often)."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    # defer_build: a model's validator is built when a payload of its kind is first read, not
+    # at import: a daemon holds only those it uses (the scheduler never reads an order, a trade
+    # or a WebSocket message: most of the ~70 models).
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
 def _read_decimal(value: Any) -> Decimal:

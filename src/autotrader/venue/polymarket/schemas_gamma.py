@@ -90,6 +90,7 @@ class GammaEvent(GammaModel):
     neg_risk: bool = False
     volume: OptDecimal = None
     liquidity: OptDecimal = None
+    # Defined below: resolved when GammaEvent is first validated (wire models defer their build).
     markets: list[GammaMarket] = Field(default_factory=list)
     tags: list[GammaTag] = Field(default_factory=list)
     series: list[GammaSeries] = Field(default_factory=list)
@@ -137,6 +138,3 @@ class GammaMarket(GammaModel):
     tags: list[GammaTag] = Field(default_factory=list)
     event_metadata: GammaEventMetadata | None = None
     crypto_market_config: GammaCryptoMarketConfig | None = None
-
-
-GammaEvent.model_rebuild()
