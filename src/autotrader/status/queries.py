@@ -44,7 +44,7 @@ EVENTS_PER_STRATEGY = 30
 EVENTS_READ = 3000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StateRow:
     """A ``strategy_state`` row (scheduler)."""
 
@@ -61,7 +61,7 @@ class StateRow:
     failures: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunRow:
     """A ``strategy_runs`` row (scheduler)."""
 
@@ -75,7 +75,7 @@ class RunRow:
     note: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WatchRow:
     """A ``watchlist`` row (pipeline)."""
 
@@ -89,7 +89,7 @@ class WatchRow:
     volume_at_add: Decimal | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventRow:
     """A notification event, reduced to what the timeline shows."""
 
@@ -99,7 +99,7 @@ class EventRow:
     summary: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuntimeRow:
     """Pause state from ``strategy_runtime`` (executor)."""
 
@@ -107,7 +107,7 @@ class RuntimeRow:
     pause_reason: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunStats:
     """What the index needs of one strategy's runs, summed by the database: with thousands of
     strategies the runs themselves (50 each) are read only for a batch of pages at a time."""
@@ -228,20 +228,28 @@ def _runs(conn: sa.Connection, data: DbData) -> None:
         data.run_stats[name] = RunStats(recent or 0, first, last, done or 0, ok or 0, failed or 0)
 
 
-def read_runs(engine: sa.Engine, names: Sequence[str]) -> dict[str, tuple[RunRow, ...]]:
-    """The newest runs (at most ``RUNS_PER_STRATEGY``) of each of ``names``, newest first."""
+def _runs_query() -> sa.Select[Any]:
     r = STRATEGY_RUNS.c
-    query = (
+    return (
         sa.select(
             r.strategy, r.started_at, r.ended_at, r.outcome, r.nodes, r.intents_created, r.error,
             r.note,
         )
-        .where(r.strategy.in_(names))
+        .where(r.strategy.in_(sa.bindparam("names", expanding=True)))
         .order_by(r.strategy, r.started_at.desc(), r.id.desc())
     )  # fmt: skip
+
+
+# Built once: a render reads runs a batch of pages at a time, and a statement built per batch
+# is cyclic garbage that outlives the render's paused collector (hundreds per render).
+_RUNS_QUERY = _runs_query()
+
+
+def read_runs(engine: sa.Engine, names: Sequence[str]) -> dict[str, tuple[RunRow, ...]]:
+    """The newest runs (at most ``RUNS_PER_STRATEGY``) of each of ``names``, newest first."""
     runs: dict[str, list[RunRow]] = defaultdict(list)
     with engine.connect() as conn:
-        for row in conn.execute(query):
+        for row in conn.execute(_RUNS_QUERY, {"names": list(names)}):
             kept = runs[row[0]]
             # The scheduler keeps 50 per strategy; cap anyway so a backlog never bloats a page.
             if len(kept) < RUNS_PER_STRATEGY:

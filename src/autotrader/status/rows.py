@@ -74,7 +74,7 @@ class ActivityCells(NamedTuple):
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageRows:
     """Every long table of one strategy page, ready to place."""
 

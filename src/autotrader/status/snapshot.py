@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import partial
+from functools import lru_cache, partial
 
 import sqlalchemy as sa
 
@@ -231,7 +231,10 @@ def _ledger(
     return ledger
 
 
+@lru_cache(maxsize=64)
 def _schedule_text(every: float, align: bool) -> str:
+    # Cached: a few distinct texts shared by thousands of strategies, not one new string
+    # per strategy per render.
     return f"every {format_duration(every)}" + (" (aligned)" if align else "")
 
 

@@ -27,7 +27,7 @@ def page_name(strategy: str) -> str:
     return f"strategy-{strategy}.html"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MarketRef:
     """A market as the page names it: its question when known, else its slug."""
 
@@ -36,7 +36,7 @@ class MarketRef:
     outcome: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PositionView:
     """An open position."""
 
@@ -47,7 +47,7 @@ class PositionView:
     opened_at: datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TradeView:
     """A round trip (see ``trades.RoundTrip``) with its market named."""
 
@@ -55,7 +55,7 @@ class TradeView:
     trip: RoundTrip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActivityView:
     """One line of the timeline."""
 
@@ -64,7 +64,7 @@ class ActivityView:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StrategyView:
     """Everything shown about one strategy."""
 
@@ -112,7 +112,7 @@ class StrategyView:
         return self.run_stats.first if self.run_stats else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StrategyInputs:
     """The per-strategy slices ``snapshot`` has already computed."""
 

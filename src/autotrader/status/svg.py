@@ -8,7 +8,7 @@ written into ``data-*`` attributes and titles are the exact Decimals.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,7 +20,7 @@ FULL_TURN = 360.0
 _PAD_L, _PAD_R, _PAD_T, _PAD_B = 64, 12, 12, 24  # line chart: room for the labels
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Allocation:
     """One strategy's capital, as the donut shows it."""
 
@@ -66,7 +66,7 @@ def _slice(path: str, fill: str, title: str, attrs: dict[str, str]) -> str:
 
 
 def allocation_pie(
-    items: Sequence[Allocation], money: Callable[[Decimal], str]
+    items: Iterable[Allocation], money: Callable[[Decimal], str], total: Decimal | None = None
 ) -> Iterator[Markup]:
     """A donut, in pieces (one per slice): the outer ring splits the total allocation between
     strategies; the inner ring splits each strategy's span into deployed (dark) and available
@@ -74,9 +74,12 @@ def allocation_pie(
     strategies the donut is megabytes of small strings, not worth holding at once.
 
     Each outer slice carries ``data-strategy`` and ``data-allocated``; its angle is
-    allocated / total × 360°.
+    allocated / total × 360°. ``total`` is the sum of the allocations when the caller has it
+    (``items`` are then read once, as they come); without it they are summed first.
     """
-    total = sum((i.allocated for i in items), ZERO)
+    if total is None:
+        items = tuple(items)
+        total = sum((i.allocated for i in items), ZERO)
     size, c = 220, 110.0
     yield Markup(
         f'<svg class="pie" viewBox="0 0 {size} {size}" width="{size}" height="{size}" '

@@ -66,11 +66,12 @@ def write_site(
     # A page removed behind our back (or never written) is rendered again.
     previous = {k: v for k, v in digests.items() if page_name(k) in present} if digests else None
     current: dict[str, bytes] = {}
-    pages = {view.page for view in snap.strategies}
+    names = [view.name for view in snap.strategies]
     with gc_paused():
         for name, data in render_pages(snap, config.source_path, previous, current):
             atomic_write(out / name, data)  # index.html comes last
     del snap
+    pages = {page_name(name) for name in names}  # made once the render's garbage is gone
     for old in out.glob(PAGE_GLOB):
         if old.name not in pages:
             old.unlink(missing_ok=True)
