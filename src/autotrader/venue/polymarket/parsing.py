@@ -372,36 +372,3 @@ def parse_clob_market(payload: Any) -> ClobMarketParams:
 def parse_market_by_token(payload: Any) -> str:
     """GET /markets-by-token/{token_id} → the condition id of the token's market."""
     return validate(ClobMarketByToken, payload, "clob market by token").condition_id
-
-
-__all__ = [
-    "DEFAULT_MIN_ORDER_SIZE",
-    "DEFAULT_TICK_SIZE",
-    "ClobMarketParams",
-    "book_from_clob",
-    "event_from_gamma",
-    "market_from_gamma",
-    "parse_book",
-    "parse_books",
-    "parse_clob_market",
-    "parse_clob_market_info",
-    "parse_fee_rate_bps",
-    "parse_gamma_event",
-    "parse_gamma_events",
-    "parse_gamma_market",
-    "parse_gamma_markets",
-    "parse_last_trade_price",
-    "parse_market_by_token",
-    "parse_midpoint",
-    "parse_neg_risk",
-    "parse_ok",
-    "parse_price",
-    "parse_prices",
-    "parse_prices_history",
-    "parse_server_time",
-    "parse_spread",
-    "parse_tick_size",
-    "read_side",
-    "validate",
-    "validate_list",
-]
