@@ -165,8 +165,10 @@ def test_all_three_active_with_meaningful_status(suite: SuiteBox) -> None:
     statuses = {s: suite.box.show(s, "StatusText") for s in SERVICES}
     suite.facts["status_text"] = statuses
     for service, status in statuses.items():
-        assert suite.state(service) == "active/running", service
-        assert status and "starting" not in status, f"{service}: {status!r}"
+        # On failure, the unit's last journal lines say why (a one-off here is undiagnosable).
+        journal = suite.box.journal("-u", service, "-n", "40")
+        assert suite.state(service) == "active/running", f"{service}:\n{journal}"
+        assert status and "starting" not in status, f"{service}: {status!r}\n{journal}"
         assert suite.box.show(service, "User") == "autotrader"
     # Each says what it is doing: the window it is for, the venue, the strategies.
     assert "btc-updown-15m-" in statuses["autotrader-signal"], statuses
