@@ -30,7 +30,7 @@ from autotrader.domain.orders import (
 from autotrader.venue.polymarket.parsing import read_side
 from autotrader.venue.polymarket.reasons import reason_from_message
 from autotrader.venue.polymarket.schemas_base import data_error, validate, validate_list
-from autotrader.venue.polymarket.schemas_clob import (
+from autotrader.venue.polymarket.schemas_orders import (
     ClobBalanceAllowance,
     ClobCancelResponse,
     ClobMakerOrder,

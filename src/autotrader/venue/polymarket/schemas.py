@@ -1,8 +1,10 @@
 """Pydantic models of every Polymarket wire payload, in one import.
 
 ``from autotrader.venue.polymarket.schemas import GammaMarket, ClobBook, ...``. The models live
-in ``schemas_gamma`` (Gamma), ``schemas_clob`` (CLOB REST), ``schemas_data`` (Data API) and
-``schemas_ws`` (CLOB WebSocket); the quirk-absorbing field types in ``schemas_base``.
+in ``schemas_gamma`` (Gamma), ``schemas_clob`` (CLOB REST market data), ``schemas_orders``
+(CLOB orders, trades, account), ``schemas_data`` (Data API) and ``schemas_ws`` (CLOB
+WebSocket); the quirk-absorbing field types in ``schemas_base``. Daemons import the module
+they read, not this one, so none loads the models of payloads it never sees.
 Unknown fields are kept (``extra="allow"``): the venue adds fields without notice.
 """
 
@@ -19,17 +21,12 @@ from autotrader.venue.polymarket.schemas_base import (
     WireTime,
 )
 from autotrader.venue.polymarket.schemas_clob import (
-    ClobApiKey,
-    ClobBalanceAllowance,
     ClobBook,
-    ClobCancelResponse,
-    ClobErrorBody,
     ClobFeeDetails,
     ClobFeeRate,
     ClobHistoryPoint,
     ClobLastTradePrice,
     ClobLevel,
-    ClobMakerOrder,
     ClobMarket,
     ClobMarketByToken,
     ClobMarketInfo,
@@ -39,21 +36,12 @@ from autotrader.venue.polymarket.schemas_clob import (
     ClobMidpoint,
     ClobNegRisk,
     ClobOk,
-    ClobOrder,
-    ClobOrdersPage,
-    ClobPostOrderRequest,
-    ClobPostOrderRequestV1,
-    ClobPostOrderResponse,
     ClobPrice,
     ClobPricesBatch,
     ClobPricesHistory,
-    ClobSignedOrderV1,
-    ClobSignedOrderV2,
     ClobSpread,
     ClobTickSize,
     ClobTime,
-    ClobTrade,
-    ClobTradesPage,
 )
 from autotrader.venue.polymarket.schemas_data import (
     DataPagination,
@@ -73,6 +61,22 @@ from autotrader.venue.polymarket.schemas_gamma import (
     GammaModel,
     GammaSeries,
     GammaTag,
+)
+from autotrader.venue.polymarket.schemas_orders import (
+    ClobApiKey,
+    ClobBalanceAllowance,
+    ClobCancelResponse,
+    ClobErrorBody,
+    ClobMakerOrder,
+    ClobOrder,
+    ClobOrdersPage,
+    ClobPostOrderRequest,
+    ClobPostOrderRequestV1,
+    ClobPostOrderResponse,
+    ClobSignedOrderV1,
+    ClobSignedOrderV2,
+    ClobTrade,
+    ClobTradesPage,
 )
 from autotrader.venue.polymarket.schemas_ws import (
     WsBestBidAsk,

@@ -15,7 +15,8 @@ from autotrader.venue.polymarket.schemas_base import (
     WireModel,
     WireTime,
 )
-from autotrader.venue.polymarket.schemas_clob import ClobBook, ClobOrder, ClobTrade
+from autotrader.venue.polymarket.schemas_clob import ClobBook
+from autotrader.venue.polymarket.schemas_orders import ClobOrder, ClobTrade
 
 
 class WsBook(ClobBook):
