@@ -228,21 +228,18 @@ def _runs(conn: sa.Connection, data: DbData) -> None:
         data.run_stats[name] = RunStats(recent or 0, first, last, done or 0, ok or 0, failed or 0)
 
 
-def _runs_query() -> sa.Select[Any]:
-    r = STRATEGY_RUNS.c
-    return (
-        sa.select(
-            r.strategy, r.started_at, r.ended_at, r.outcome, r.nodes, r.intents_created, r.error,
-            r.note,
-        )
-        .where(r.strategy.in_(sa.bindparam("names", expanding=True)))
-        .order_by(r.strategy, r.started_at.desc(), r.id.desc())
-    )  # fmt: skip
-
-
 # Built once: a render reads runs a batch of pages at a time, and a statement built per batch
 # is cyclic garbage that outlives the render's paused collector (hundreds per render).
-_RUNS_QUERY = _runs_query()
+_RUNS_QUERY = (
+    sa.select(
+        STRATEGY_RUNS.c.strategy, STRATEGY_RUNS.c.started_at, STRATEGY_RUNS.c.ended_at,
+        STRATEGY_RUNS.c.outcome, STRATEGY_RUNS.c.nodes, STRATEGY_RUNS.c.intents_created,
+        STRATEGY_RUNS.c.error, STRATEGY_RUNS.c.note,
+    )
+    .where(STRATEGY_RUNS.c.strategy.in_(sa.bindparam("names", expanding=True)))
+    .order_by(STRATEGY_RUNS.c.strategy, STRATEGY_RUNS.c.started_at.desc(),
+              STRATEGY_RUNS.c.id.desc())
+)  # fmt: skip
 
 
 def read_runs(engine: sa.Engine, names: Sequence[str]) -> dict[str, tuple[RunRow, ...]]:
